@@ -1,0 +1,3 @@
+from bulle.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Jupyter server extensions that run inside each bubble."""

@@ -1,0 +1,114 @@
+"""Authenticators whose allow-list, groups and admin flag come from the policy.
+
+:class:`PolicyAuthenticatorMixin` holds the policy logic and sits in front of
+any JupyterHub authenticator: it refuses users the policy does not know (with
+the policy's sentence), gives each user the groups ``project-<id>`` of their
+projects, and forces a new login when a user has left the policy since their
+cookie was issued. :class:`LocalPasswordAuthenticator` is the embedded
+flavour: local accounts with scrypt hashes (:mod:`bulle.hub.accounts`).
+Multi-factor and OpenID Connect flavours replace it by configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jupyterhub.auth import Authenticator
+from tornado import web
+from traitlets import Bool, Instance, Unicode, default
+
+from bulle.policies import Policy, PolicyDenied, check_user_can_login
+from bulle.policies.jupyterhub import compile_user_groups
+
+from .accounts import read_accounts, verify_password
+
+
+class PolicyAuthenticatorMixin(Authenticator):  # type: ignore[misc]
+    """Login is allowed only to users the policy knows; groups follow the policy."""
+
+    policy = Instance(
+        Policy,
+        allow_none=True,
+        help="""The loaded bulle policy. Set by bulle's hub configuration from
+        `Bulle.policy_dir`; do not set it by hand.""",
+    ).tag(config=True)
+
+    @default("manage_groups")
+    def _manage_groups_default(self) -> bool:
+        return True
+
+    @default("allow_all")
+    def _allow_all_default(self) -> bool:
+        return False
+
+    @default("any_allow_config")
+    def _any_allow_config_default(self) -> bool:
+        # check_allowed implements the policy's allow-list.
+        return True
+
+    @default("allow_existing_users")
+    def _allow_existing_users_default(self) -> bool:
+        # Users in the hub database who left the policy must not log in again.
+        return False
+
+    def _require_policy(self) -> Policy:
+        if self.policy is None:
+            raise RuntimeError("no bulle policy is configured; start the hub with `bulle hub`")
+        return self.policy
+
+    def check_allowed(self, username: str, authentication: dict[str, Any] | None = None) -> bool:
+        try:
+            check_user_can_login(self._require_policy(), username)
+        except PolicyDenied as denied:
+            self.log.warning("Login refused: %s", denied)
+            raise web.HTTPError(403, str(denied)) from None
+        return True
+
+    def is_admin(self, handler: web.RequestHandler, authentication: dict[str, Any]) -> bool:
+        return authentication["name"] in self._require_policy().platform.roles.admins
+
+    async def refresh_user(self, user: Any, handler: web.RequestHandler | None = None) -> bool | dict[str, Any]:
+        policy = self._require_policy()
+        if user.name not in policy.usernames:
+            return False
+        return {"name": user.name, "groups": compile_user_groups(policy, user.name)}
+
+    async def run_post_auth_hook(self, handler: web.RequestHandler, authentication: dict[str, Any]) -> dict[str, Any]:
+        authentication["groups"] = compile_user_groups(self._require_policy(), authentication["name"])
+        result: dict[str, Any] = await super().run_post_auth_hook(handler, authentication)
+        return result
+
+
+class LocalPasswordAuthenticator(PolicyAuthenticatorMixin):
+    """Username and password checked against bulle's local accounts file.
+
+    Create accounts with ``bulle account set-password USER``.
+    """
+
+    accounts_file = Unicode(
+        help="""Path of the JSON file of local accounts (username → scrypt hash).
+        Default: `<state>/hub/accounts.json`, set by bulle's hub configuration.""",
+    ).tag(config=True)
+
+    lowercase_usernames = Bool(
+        True,
+        help="Fold the typed username to lowercase before checking it (policy usernames are lowercase).",
+    ).tag(config=True)
+
+    @default("accounts_file")
+    def _accounts_file_default(self) -> str:
+        return ""
+
+    async def authenticate(self, handler: web.RequestHandler, data: dict[str, str]) -> str | None:
+        username = (data.get("username") or "").strip()
+        if self.lowercase_usernames:
+            username = username.lower()
+        password = data.get("password") or ""
+        if not username or not password or not self.accounts_file:
+            return None
+        stored = read_accounts(Path(self.accounts_file)).get(username)
+        if stored is None or not verify_password(password, stored):
+            self.log.warning("Failed login for %r", username)
+            return None
+        return username

@@ -1,0 +1,52 @@
+"""bulle's policy model: who may do what, read from one directory of YAML files.
+
+This package imports nothing else from bulle; every other part of bulle reads
+the policy through it. The public names::
+
+    load_policy(directory)  -> Policy          (raises PolicyInvalid)
+    check_user_can_start(...) / user_can_start(...)
+    check_user_can_login(...) / user_can_login(...)
+    startable_bubbles(policy, user, now)
+"""
+
+from .decisions import (
+    RunningBubble,
+    check_user_can_login,
+    check_user_can_start,
+    startable_bubbles,
+    user_can_login,
+    user_can_start,
+)
+from .errors import PolicyDenied, PolicyError, PolicyInvalid
+from .loader import load_policy, parse_policy
+from .model import Grant, Member, MemberRole, Platform, Profile, ProfileKind, Project, ProjectStatus, Quotas
+from .names import server_name, system_group, system_user
+from .policy import Policy, SourceFile
+
+__all__ = [
+    "Grant",
+    "Member",
+    "MemberRole",
+    "Platform",
+    "Policy",
+    "PolicyDenied",
+    "PolicyError",
+    "PolicyInvalid",
+    "Profile",
+    "ProfileKind",
+    "Project",
+    "ProjectStatus",
+    "Quotas",
+    "RunningBubble",
+    "SourceFile",
+    "check_user_can_login",
+    "check_user_can_start",
+    "load_policy",
+    "parse_policy",
+    "server_name",
+    "startable_bubbles",
+    "system_group",
+    "system_user",
+    "user_can_login",
+    "user_can_start",
+]

@@ -1,0 +1,74 @@
+"""Compiler to JupyterHub: roles, custom scopes and groups.
+
+Pure functions of the policy. Platform roles become JupyterHub roles whose
+user lists JupyterHub applies as an exact match at every start
+(``JupyterHub.load_roles``), so removing someone from ``platform.yaml``
+removes the role at the next hub start. Projects become groups
+``project-<id>``, which the authenticator sets at each login.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .policy import Policy
+
+#: Scopes bulle's hub-side services check, defined once here.
+CUSTOM_SCOPES: dict[str, dict[str, str]] = {
+    "custom:bulle:review-outputs": {"description": "Review export requests in the airlock."},
+    "custom:bulle:read-audit": {"description": "Read and export the audit trail."},
+    "custom:bulle:manage-warehouse": {"description": "Ingest sources and build project extracts."},
+}
+
+ROLE_SCOPES: dict[str, list[str]] = {
+    "bulle-output-checker": ["custom:bulle:review-outputs", "read:users:name"],
+    "bulle-data-steward": ["custom:bulle:manage-warehouse", "read:users:name"],
+}
+
+
+def project_group(project_id: str) -> str:
+    return f"project-{project_id}"
+
+
+def compile_hub_roles(policy: Policy) -> list[dict[str, Any]]:
+    """``JupyterHub.load_roles`` for the policy, sorted and complete.
+
+    The ``user`` role lists every user the policy knows, so a user removed
+    from the policy loses even their basic scopes (and tokens) at restart.
+    """
+    roles = policy.platform.roles
+    return [
+        # JupyterHub forbids changing the admin role's description or scopes.
+        {"name": "admin", "users": sorted(roles.admins), "services": []},
+        {
+            "name": "bulle-data-steward",
+            "description": "Data stewards (platform.yaml roles.data_stewards).",
+            "scopes": ROLE_SCOPES["bulle-data-steward"],
+            "users": sorted(roles.data_stewards),
+        },
+        {
+            "name": "bulle-output-checker",
+            "description": "Output checkers (platform.yaml roles.output_checkers).",
+            "scopes": ROLE_SCOPES["bulle-output-checker"],
+            "users": sorted(roles.output_checkers),
+        },
+        {
+            "name": "user",
+            "description": "Everyone the policy knows.",
+            "scopes": ["self"],
+            "users": sorted(policy.usernames),
+        },
+    ]
+
+
+def compile_user_groups(policy: Policy, username: str) -> list[str]:
+    """The JupyterHub groups of ``username``: one per project they are a member of."""
+    return sorted(project_group(p.id) for p in policy.projects_of(username))
+
+
+def compile_hub_groups(policy: Policy) -> dict[str, dict[str, Any]]:
+    """Every project group with its members, for review and documentation."""
+    return {
+        project_group(p.id): {"users": sorted(m.user for m in p.members), "properties": {"project": p.id}}
+        for p in policy.projects.values()
+    }

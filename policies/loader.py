@@ -1,0 +1,166 @@
+"""Reading a policy directory into a :class:`Policy`, or into a list of errors.
+
+A policy directory holds::
+
+    platform.yaml            the profile catalogue and platform roles
+    projects/<id>.yaml       one file per project
+
+Every file is read once, into memory, before anything is validated, so a
+policy is judged on one consistent set of bytes; the digests of those bytes
+travel with the loaded policy. All errors are collected (syntax, schema,
+cross-file) and raised together as :class:`PolicyInvalid`; a policy with any
+error is never returned, so it can never be half-applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .crosscheck import Located, cross_check
+from .errors import PolicyError, PolicyInvalid
+from .model import Platform, Project
+from .policy import Policy, SourceFile
+from .yamlsource import Locator, YamlSourceError, parse_yaml
+
+PLATFORM_FILE = "platform.yaml"
+PROJECTS_DIR = "projects"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _Document:
+    path: str
+    value: Any
+    locator: Locator
+
+
+def load_policy(directory: str | FsPath) -> Policy:
+    """Load and validate the policy directory; raise :class:`PolicyInvalid` on any error."""
+    root = FsPath(directory)
+    if not root.is_dir():
+        raise PolicyInvalid([PolicyError(str(root), 1, "(directory)", "no such policy directory")])
+    texts, errors = _read_files(root)
+    policy_or_errors = parse_policy(texts)
+    if isinstance(policy_or_errors, Policy) and not errors:
+        return policy_or_errors
+    if not isinstance(policy_or_errors, Policy):
+        errors.extend(policy_or_errors)
+    raise PolicyInvalid(errors)
+
+
+def parse_policy(texts: Mapping[str, str]) -> Policy | list[PolicyError]:
+    """Build a policy from file texts keyed by their path in the directory.
+
+    Pure: no file system access. Returns the policy or the list of errors.
+    """
+    errors: list[PolicyError] = []
+    documents: dict[str, _Document] = {}
+    for path, text in sorted(texts.items()):
+        try:
+            value, locator = parse_yaml(text)
+        except YamlSourceError as exc:
+            errors.append(PolicyError(path, exc.line, exc.key, exc.message))
+            continue
+        documents[path] = _Document(path, value, locator)
+
+    platform = None
+    if PLATFORM_FILE not in texts:
+        errors.append(PolicyError(PLATFORM_FILE, 1, "(file)", "the policy has no platform.yaml"))
+    elif PLATFORM_FILE in documents:
+        platform = _validate(documents[PLATFORM_FILE], Platform, errors)
+
+    projects: list[Located[Project]] = []
+    for path, document in documents.items():
+        if path.startswith(f"{PROJECTS_DIR}/"):
+            project = _validate(document, Project, errors)
+            if project is not None:
+                projects.append(Located(path, document.locator, project))
+
+    if platform is not None:
+        errors.extend(cross_check(Located(PLATFORM_FILE, documents[PLATFORM_FILE].locator, platform), projects))
+    if errors or platform is None:
+        return errors
+    files = tuple(SourceFile(path, hashlib.sha256(text.encode()).hexdigest()) for path, text in sorted(texts.items()))
+    return Policy(platform=platform, projects={p.value.id: p.value for p in projects}, files=files)
+
+
+def _read_files(root: FsPath) -> tuple[dict[str, str], list[PolicyError]]:
+    texts: dict[str, str] = {}
+    errors: list[PolicyError] = []
+    candidates = [root / PLATFORM_FILE] if (root / PLATFORM_FILE).exists() else []
+    projects_dir = root / PROJECTS_DIR
+    if projects_dir.is_dir():
+        for entry in sorted(projects_dir.iterdir()):
+            if entry.name.startswith("."):
+                continue
+            if entry.suffix != ".yaml" or not entry.is_file():
+                rel = f"{PROJECTS_DIR}/{entry.name}"
+                errors.append(PolicyError(rel, 1, "(file)", "not a .yaml file; project files are projects/<id>.yaml"))
+                continue
+            candidates.append(entry)
+    for path in candidates:
+        rel = path.relative_to(root).as_posix()
+        try:
+            texts[rel] = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            errors.append(PolicyError(rel, 1, "(file)", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+        except OSError as exc:
+            errors.append(PolicyError(rel, 1, "(file)", f"cannot be read: {exc.strerror}"))
+    return texts, errors
+
+
+def _validate(document: _Document, model: type[M], errors: list[PolicyError]) -> M | None:
+    if not isinstance(document.value, dict):
+        shown = "empty" if document.value is None else f"a {type(document.value).__name__}"
+        errors.append(PolicyError(document.path, 1, "(document)", f"expected a mapping of keys, found {shown}"))
+        return None
+    try:
+        return model.model_validate(document.value)
+    except ValidationError as exc:
+        errors.extend(_located_errors(document, exc.errors(include_url=False), model))
+        return None
+
+
+def _located_errors(document: _Document, details: Iterable[Any], model: type[BaseModel]) -> list[PolicyError]:
+    found = []
+    for detail in details:
+        loc = tuple(detail["loc"])
+        # Pydantic inserts the member tag of unions ("tuple[...]", "literal[...]") in the loc.
+        loc = tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or "(" in part)))
+        line = document.locator.line_of(loc)
+        found.append(PolicyError(document.path, line, format_key(loc), _sentence(detail)))
+    return found
+
+
+def format_key(loc: tuple[str | int, ...]) -> str:
+    """``("members", 1, "role")`` as ``members[1].role``."""
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key or "(document)"
+
+
+def _sentence(detail: Mapping[str, Any]) -> str:
+    kind = detail["type"]
+    value = detail.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key; check its spelling and placement"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("enum", "literal_error"):
+        expected = detail.get("ctx", {}).get("expected", "")
+        expected = expected.replace("'", "").replace(" or ", ", ")
+        return f"{value!r} is not one of: {expected}"
+    if kind == "value_error":
+        return str(detail["ctx"]["error"])
+    message = str(detail["msg"])
+    if value is not None and not isinstance(value, dict | list):
+        message = f"{message} (got {value!r})"
+    return message

@@ -1,0 +1,185 @@
+"""The policy half of every bulle spawner.
+
+:class:`PolicySpawnerMixin` owns the fixed outer flow of a start, in the way
+JupyterHub's ``Authenticator.get_authenticated_user`` does for logins:
+
+1. :meth:`requested_bubble` – which (project, profile) is asked for, from the
+   form or API options and the server's name, refusing tampered values;
+2. :meth:`running_bubbles` – what already runs, for the quotas;
+3. :func:`~bulle.spawner.bubble.make_bubble` – the policy decides, and gives
+   the bubble's plain values (or the refusal sentence, answered as HTTP 403);
+4. :meth:`apply_bubble` – the plain values become spawner settings;
+5. :meth:`launch` – the flavour (local process, Kubernetes) starts it.
+
+Flavours override :meth:`apply_bubble` and :meth:`launch`, never the policy steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyterhub import orm
+from jupyterhub.utils import url_path_join
+from tornado import web
+from traitlets import Instance, Unicode, default
+
+from bulle.policies import Policy, PolicyDenied, RunningBubble, server_name, startable_bubbles
+from bulle.state import StateLayout
+
+from .bubble import Bubble, make_bubble
+from .form import FormRejected, parse_choice, render_options_form
+
+if TYPE_CHECKING:
+    from jupyterhub.spawner import Spawner as _SpawnerBase
+else:
+    # JupyterHub's Spawner.__init_subclass__ insists that every subclass defines
+    # start, stop and poll; the mixin defines only start, so it is not a Spawner.
+    # It must still be configurable for traitlets to set up its traits.
+    from traitlets.config import LoggingConfigurable as _SpawnerBase
+
+
+class PolicySpawnerMixin(_SpawnerBase):
+    """Start only the bubbles the policy allows, with the profile's resources.
+
+    Mix it in before a JupyterHub spawner: ``class S(PolicySpawnerMixin, SomeSpawner)``.
+    """
+
+    policy = Instance(
+        Policy,
+        allow_none=True,
+        help="""The loaded bulle policy. Set by bulle's hub configuration from
+        `Bulle.policy_dir`; do not set it by hand.""",
+    ).tag(config=True)
+
+    state_dir = Unicode(
+        help="""Folder holding bulle's state (project workspaces among it).
+        Set by bulle's hub configuration from `Bulle.state_dir`.""",
+    ).tag(config=True)
+
+    bubble: Bubble | None = None
+
+    @default("options_form")
+    def _options_form_default(self) -> Any:
+        return _options_form
+
+    @property
+    def layout(self) -> StateLayout:
+        if not self.state_dir:
+            raise RuntimeError("Spawner.state_dir is not set; start the hub with `bulle hub`")
+        return StateLayout(Path(self.state_dir))
+
+    def _require_policy(self) -> Policy:
+        if self.policy is None:
+            raise RuntimeError("no bulle policy is configured; start the hub with `bulle hub`")
+        return self.policy
+
+    # -- step 1: what is asked ------------------------------------------------
+
+    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
+        try:
+            return parse_choice(formdata)
+        except FormRejected as exc:
+            raise self._refuse("form", f"the spawn form was not valid: {exc}") from None
+
+    def requested_bubble(self) -> tuple[str, str]:
+        """(project, profile) of this start; HTTP 403 if options and server name disagree."""
+        options = dict(self.user_options or {})
+        by_name = self._require_policy().bubble_for_server(self.name) if self.name else None
+        if not options:
+            if by_name is None:
+                raise self._refuse(
+                    "form",
+                    f"{self.name or 'the default server'!r} is not a bubble; choose a project bubble on the home page",
+                )
+            return by_name
+        unknown = sorted(set(options) - {"project", "profile"})
+        project, profile = options.get("project"), options.get("profile")
+        if unknown or not isinstance(project, str) or not isinstance(profile, str):
+            raise self._refuse("form", "bubble options must be exactly a project and a profile")
+        if not self.name:
+            raise self._refuse("form", "bubbles run as named servers; choose a project bubble on the home page")
+        expected = server_name(project, profile)
+        if self.name != expected:
+            raise self._refuse(
+                "form",
+                f"the options ask for ({project}, {profile}) but this server is {self.name!r}; "
+                f"that bubble is {expected!r}",
+            )
+        return project, profile
+
+    # -- step 2: what runs ----------------------------------------------------
+
+    def running_bubbles(self) -> list[RunningBubble]:
+        """Every other active bubble of the hub (running or starting), from the database."""
+        db = self.user.db
+        rows = (
+            db.query(orm.Spawner)
+            .filter(orm.Spawner.server_id.isnot(None))
+            .filter(orm.Spawner.id != self.orm_spawner.id)
+            .all()
+        )
+        found = []
+        for row in rows:
+            options = row.user_options or {}
+            project, profile = options.get("project"), options.get("profile")
+            if isinstance(project, str) and isinstance(profile, str):
+                found.append(RunningBubble(row.user.name, project, profile))
+        return found
+
+    # -- the fixed flow -------------------------------------------------------
+
+    async def start(self) -> Any:
+        project, profile = self.requested_bubble()
+        now = dt.datetime.now(dt.UTC)
+        try:
+            bubble = make_bubble(
+                self._require_policy(), self.layout, self.user.name, project, profile, now, self.running_bubbles()
+            )
+        except PolicyDenied as denied:
+            self.log.warning("Spawn refused for %s: %s", self.user.name, denied)
+            raise web.HTTPError(403, str(denied)) from None
+        # Persist the resolved choice: the quota of later starts counts this bubble.
+        self.user_options = {"project": project, "profile": profile}
+        self.orm_spawner.user_options = dict(self.user_options)
+        self.bubble = bubble
+        self.log.info(
+            "Starting bubble %s for %s (project %s, profile %s)", bubble.server_name, bubble.user, project, profile
+        )
+        self.apply_bubble(bubble)
+        return await self.launch(bubble)
+
+    def apply_bubble(self, bubble: Bubble) -> None:
+        """Turn the bubble's values into spawner settings. Flavours extend this."""
+        self.cpu_limit = bubble.cpu_limit
+        self.cpu_guarantee = bubble.cpu_limit
+        self.mem_limit = bubble.mem_limit
+        self.mem_guarantee = bubble.mem_limit
+        self.environment = {**self.environment, **bubble.environment}
+
+    async def launch(self, bubble: Bubble) -> Any:
+        """Start the bubble's server; return its URL. Flavours must implement this."""
+        raise NotImplementedError
+
+    def _refuse(self, rule: str, reason: str) -> web.HTTPError:
+        sentence = f"{self.user.name} may not start {self.name or 'the default server'!r}: {reason} (rule: {rule})."
+        self.log.warning("Spawn refused: %s", sentence)
+        return web.HTTPError(403, sentence)
+
+
+def _options_form(spawner: PolicySpawnerMixin) -> str:
+    """The chooser, or nothing when the server's name already says which bubble it is."""
+    policy = spawner._require_policy()
+    if spawner.name and policy.bubble_for_server(spawner.name) is not None:
+        return ""
+    choices = startable_bubbles(policy, spawner.user.name, dt.datetime.now(dt.UTC))
+    base = spawner.hub.base_url if spawner.hub else "/hub/"
+    urls = {
+        server_name(project.id, profile.name): url_path_join(
+            base, "spawn", spawner.user.escaped_name, server_name(project.id, profile.name)
+        )
+        for project, profiles in choices
+        for profile in profiles
+    }
+    return render_options_form(choices, urls)

@@ -1,0 +1,1 @@
+"""The warehouse: Iceberg catalog, ingestion of sources, pseudonymisation, history."""
