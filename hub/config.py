@@ -101,6 +101,7 @@ def configure_hub(c: Config) -> Policy:
     _prefer(c.JupyterHub, "cookie_secret_file", str(layout.cookie_secret))
     _prefer(c.JupyterHub, "default_url", "/hub/home")
     _prefer(c.ConfigurableHTTPProxy, "command", [find_proxy_command()])
+    _prefer(c.ConfigurableHTTPProxy, "pid_file", str(layout.hub_dir / "jupyterhub-proxy.pid"))
     _prefer(c.LocalPasswordAuthenticator, "accounts_file", str(layout.accounts))
     _prefer(c.Spawner, "start_timeout", 120)
     _prefer(c.Spawner, "http_timeout", 60)
