@@ -47,6 +47,12 @@ class PolicyAuthenticatorMixin(Authenticator):  # type: ignore[misc]
         # check_allowed implements the policy's allow-list.
         return True
 
+    @default("delete_invalid_users")
+    def _delete_invalid_users_default(self) -> bool:
+        # With add_user below: users who left the policy are deleted from the
+        # hub database at start, which revokes their cookies and API tokens.
+        return True
+
     @default("allow_existing_users")
     def _allow_existing_users_default(self) -> bool:
         # Users in the hub database who left the policy must not log in again.
@@ -64,6 +70,12 @@ class PolicyAuthenticatorMixin(Authenticator):  # type: ignore[misc]
             self.log.warning("Login refused: %s", denied)
             raise web.HTTPError(403, str(denied)) from None
         return True
+
+    def add_user(self, user: Any) -> None:
+        """Called at every hub start for each user in the hub database."""
+        if user.name not in self._require_policy().usernames:
+            raise ValueError(f"{user.name} is no longer in the policy; removing them from the hub database")
+        super().add_user(user)
 
     def is_admin(self, handler: web.RequestHandler, authentication: dict[str, Any]) -> bool:
         return authentication["name"] in self._require_policy().platform.roles.admins

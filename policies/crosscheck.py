@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from .errors import PolicyError
-from .model import Platform, Project
+from .model import Platform, Profile, Project
 from .names import server_name
 from .units import format_memory
 from .yamlsource import Locator
@@ -94,7 +94,9 @@ def _project_duplicates(project: Located[Project]) -> Iterable[PolicyError]:
 
 
 def _project_profiles(platform: Platform, project: Located[Project]) -> Iterable[PolicyError]:
-    offered = {p.name: p for p in platform.profiles}
+    offered: dict[str, Profile] = {}
+    for candidate in platform.profiles:
+        offered.setdefault(candidate.name, candidate)  # a duplicate is reported once, on the platform
     quotas = project.value.quotas
     for index, name in enumerate(project.value.profiles):
         loc = ("profiles", index)

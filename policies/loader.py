@@ -129,11 +129,13 @@ def _validate(document: _Document, model: type[M], errors: list[PolicyError]) ->
 
 
 def _located_errors(document: _Document, details: Iterable[Any], model: type[BaseModel]) -> list[PolicyError]:
+    # Pydantic inserts the member tag of unions ("tuple[...]", "literal[...]") in the loc.
+    cleaned = [(tuple(p for p in d["loc"] if not (isinstance(p, str) and ("[" in p or "(" in p))), d) for d in details]
     found = []
-    for detail in details:
-        loc = tuple(detail["loc"])
-        # Pydantic inserts the member tag of unions ("tuple[...]", "literal[...]") in the loc.
-        loc = tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or "(" in part)))
+    for loc, detail in cleaned:
+        # A list whose items failed is also "too short" once they are dropped: say it once.
+        if detail["type"] == "too_short" and any(other[: len(loc)] == loc and other != loc for other, _ in cleaned):
+            continue
         line = document.locator.line_of(loc)
         found.append(PolicyError(document.path, line, format_key(loc), _sentence(detail)))
     return found

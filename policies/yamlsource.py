@@ -21,6 +21,20 @@ import yaml
 Path = tuple[str | int, ...]
 
 
+class _PolicyLoader(yaml.SafeLoader):
+    """``SafeLoader`` without the implicit timestamp type.
+
+    Dates stay strings and the model parses them, so ``2026-13-01`` becomes a
+    located validation error rather than an exception from inside PyYAML.
+    """
+
+
+_PolicyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class YamlSourceError(Exception):
     """A file is not valid YAML, or repeats a key; carries the 1-based line."""
 
@@ -53,7 +67,7 @@ def parse_yaml(text: str) -> tuple[Any, Locator]:
     An empty document gives ``None``.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_PolicyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -65,8 +79,7 @@ def parse_yaml(text: str) -> tuple[Any, Locator]:
         return None, Locator({})
     lines: dict[Path, int] = {}
     _check_duplicates(node, (), lines)
-    # The constructor resolves tags (dates, ints, ...) exactly like safe_load.
-    constructor = yaml.SafeLoader("")
+    constructor = _PolicyLoader("")
     try:
         value = constructor.construct_document(node)
     except yaml.constructor.ConstructorError as exc:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from jupyterhub import orm
 from jupyterhub.utils import url_path_join
-from tornado import web
 from traitlets import Instance, Unicode, default
 
 from bulle.policies import Policy, PolicyDenied, RunningBubble, server_name, startable_bubbles
@@ -30,6 +29,7 @@ from bulle.state import StateLayout
 
 from .bubble import Bubble, make_bubble
 from .form import FormRejected, parse_choice, render_options_form
+from .refusal import refusal
 
 if TYPE_CHECKING:
     from jupyterhub.spawner import Spawner as _SpawnerBase
@@ -131,24 +131,39 @@ class PolicySpawnerMixin(_SpawnerBase):
     # -- the fixed flow -------------------------------------------------------
 
     async def start(self) -> Any:
+        try:
+            bubble = self.resolve_bubble(dt.datetime.now(dt.UTC))
+        except Exception:
+            # JupyterHub saved the refused options as this server's defaults;
+            # forget them so that the next start asks the server's name again.
+            self.user_options = {}
+            self.orm_spawner.user_options = {}
+            raise
+        self.bubble = bubble
+        self.log.info(
+            "Starting bubble %s for %s (project %s, profile %s)",
+            bubble.server_name,
+            bubble.user,
+            bubble.project_id,
+            bubble.profile.name,
+        )
+        self.apply_bubble(bubble)
+        return await self.launch(bubble)
+
+    def resolve_bubble(self, now: dt.datetime) -> Bubble:
+        """The bubble this start asks for, as the policy allows it; HTTP 403 otherwise."""
         project, profile = self.requested_bubble()
-        now = dt.datetime.now(dt.UTC)
         try:
             bubble = make_bubble(
                 self._require_policy(), self.layout, self.user.name, project, profile, now, self.running_bubbles()
             )
         except PolicyDenied as denied:
             self.log.warning("Spawn refused for %s: %s", self.user.name, denied)
-            raise web.HTTPError(403, str(denied)) from None
+            raise refusal(str(denied)) from None
         # Persist the resolved choice: the quota of later starts counts this bubble.
         self.user_options = {"project": project, "profile": profile}
         self.orm_spawner.user_options = dict(self.user_options)
-        self.bubble = bubble
-        self.log.info(
-            "Starting bubble %s for %s (project %s, profile %s)", bubble.server_name, bubble.user, project, profile
-        )
-        self.apply_bubble(bubble)
-        return await self.launch(bubble)
+        return bubble
 
     def apply_bubble(self, bubble: Bubble) -> None:
         """Turn the bubble's values into spawner settings. Flavours extend this."""
@@ -162,10 +177,10 @@ class PolicySpawnerMixin(_SpawnerBase):
         """Start the bubble's server; return its URL. Flavours must implement this."""
         raise NotImplementedError
 
-    def _refuse(self, rule: str, reason: str) -> web.HTTPError:
+    def _refuse(self, rule: str, reason: str) -> Exception:
         sentence = f"{self.user.name} may not start {self.name or 'the default server'!r}: {reason} (rule: {rule})."
         self.log.warning("Spawn refused: %s", sentence)
-        return web.HTTPError(403, sentence)
+        return refusal(sentence)
 
 
 def _options_form(spawner: PolicySpawnerMixin) -> str:

@@ -1,0 +1,68 @@
+"""The folder tree is the architecture: dependencies point one way.
+
+- ``bulle.policies`` imports nothing else from bulle;
+- no subpackage imports ``bulle.hub`` (only the CLI may).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SUBPACKAGES = {
+    "policies": "bulle.policies",
+    "warehouse": "bulle.warehouse",
+    "spawner": "bulle.spawner",
+    "extensions": "bulle.extensions",
+    "hub": "bulle.hub",
+}
+
+
+def imported_modules(folder: Path, package: str) -> set[tuple[str, str]]:
+    """(file, absolute module name) for every import in ``folder``."""
+    found = set()
+    for path in folder.rglob("*.py"):
+        module_parts = [*package.split("."), *path.relative_to(folder).with_suffix("").parts]
+        if module_parts[-1] == "__init__":
+            module_parts.pop()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update((str(path.relative_to(REPO)), alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    is_package = path.name == "__init__.py"
+                    base = module_parts if is_package else module_parts[:-1]
+                    base = base[: len(base) - (node.level - 1)]
+                    name = ".".join([*base, node.module] if node.module else base)
+                else:
+                    name = node.module or ""
+                found.add((str(path.relative_to(REPO)), name))
+    return found
+
+
+def test_policies_import_nothing_else_from_bulle() -> None:
+    offending = sorted(
+        (file, name)
+        for file, name in imported_modules(REPO / "policies", "bulle.policies")
+        if (name == "bulle" or name.startswith("bulle.")) and not name.startswith("bulle.policies")
+    )
+    assert offending == [], f"bulle.policies must not import other bulle packages: {offending}"
+
+
+@pytest.mark.parametrize("folder", [f for f in SUBPACKAGES if f != "hub"])
+def test_no_subpackage_imports_the_hub(folder: str) -> None:
+    offending = sorted(
+        (file, name)
+        for file, name in imported_modules(REPO / folder, SUBPACKAGES[folder])
+        if name.startswith("bulle.hub")
+    )
+    assert offending == [], f"only the hub and the CLI may import bulle.hub: {offending}"
+
+
+def test_the_walker_sees_relative_imports() -> None:
+    found = imported_modules(REPO / "policies", "bulle.policies")
+    assert ("policies/loader.py", "bulle.policies.model") in found
