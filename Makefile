@@ -4,7 +4,8 @@
 #   make test   install what is needed, then run the linters and the tests
 #
 # Both are idempotent: each step runs only when its inputs changed. Debian
-# packages are installed only when missing (apt-get, as root or with sudo).
+# packages (tools/system-packages.txt) are installed only when missing
+# (apt-get, as root or with sudo).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -15,7 +16,6 @@ PYTHON ?= /usr/bin/python3
 VENV := .venv
 BIN := $(VENV)/bin
 NODE_BIN := node_modules/.bin
-APT_PACKAGES := python3-venv nodejs npm
 
 export PATH := $(CURDIR)/$(NODE_BIN):$(CURDIR)/$(BIN):$(PATH)
 
@@ -40,24 +40,18 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-install: $(VENV)/.installed $(NODE_BIN)/configurable-http-proxy
+install: system-packages $(VENV)/.installed $(NODE_BIN)/configurable-http-proxy
 
 system-packages:
-	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages:$$missing"; \
-	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	@tools/ensure-system-packages.sh
 
 $(BIN)/python: | system-packages
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(wildcard jupyter-config/*/*.json) | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python tools/install_data_files.py
 	touch $@
 
 $(NODE_BIN)/configurable-http-proxy: package.json package-lock.json | system-packages

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 from jupyterhub.spawner import LocalProcessSpawner
@@ -23,11 +22,6 @@ from .mixin import PolicySpawnerMixin
 from .workspace import prepare_workspace
 
 BUBBLE_UMASK = 0o007
-
-
-def bubble_jupyter_config_dir() -> str:
-    """Jupyter config every bubble reads (no news feed, no update checks)."""
-    return str(resources.files("bulle.spawner").joinpath("jupyter_config"))
 
 
 class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: ignore[misc]
@@ -42,7 +36,6 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     def apply_bubble(self, bubble: Bubble) -> None:
         super().apply_bubble(bubble)
         self.notebook_dir = str(bubble.work_dir)
-        self.environment = {**self.environment, "JUPYTER_CONFIG_PATH": bubble_jupyter_config_dir()}
 
     async def launch(self, bubble: Bubble) -> Any:
         if can_switch_users():
