@@ -76,7 +76,7 @@ def hub(
     run_hub(policy_dir, state_dir, db_url, configs, jupyterhub_args)
 
 
-@click.command()
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.option(
     "--state",
     "state_dir",
@@ -86,12 +86,14 @@ def hub(
     help="State folder of the demo; created with a demo policy if absent.",
 )
 @click.option("--bind-url", default=DEMO_BIND_URL, show_default=True, help="Public URL of the demo hub.")
-def demo(state_dir: Path, bind_url: str) -> None:
+@click.argument("jupyterhub_args", nargs=-1, type=click.UNPROCESSED)
+def demo(state_dir: Path, bind_url: str, jupyterhub_args: tuple[str, ...]) -> None:
     """Start the demo hub with two projects and five users.
 
     Writes a demo policy and accounts into the state folder the first time,
     prints who is who and their passwords, and runs the hub until Ctrl-C,
-    which stops every bubble it started.
+    which stops every bubble it started. Arguments after the options go to
+    JupyterHub, as for `bulle hub`.
     """
     layout = StateLayout(state_dir.resolve())
     layout.prepare_root()
@@ -101,7 +103,7 @@ def demo(state_dir: Path, bind_url: str) -> None:
         click.echo(f"Wrote the demo policy to {policy_dir}")
     passwords = ensure_demo_accounts(layout)
     click.echo(demo_banner(bind_url, policy_dir, passwords))
-    run_hub(policy_dir, layout.root, None, (), [f"--JupyterHub.bind_url={bind_url}"])
+    run_hub(policy_dir, layout.root, None, (), [f"--JupyterHub.bind_url={bind_url}", *jupyterhub_args])
 
 
 def ensure_demo_accounts(layout: StateLayout) -> dict[str, str]:

@@ -1,0 +1,66 @@
+"""`bulle demo` (what `make demo` runs), end to end, and its Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .hubprocess import HubClient, HubProcess, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def processes_working_in(folder: Path) -> list[int]:
+    """Pids whose current directory is inside ``folder`` (the demo's bubbles)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")).is_relative_to(folder):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(traversable_tmp: Path) -> None:
+    state = traversable_tmp / "demo-state"
+    port = free_port()
+    shell = HubProcess(policy_dir=state, state_dir=state, port=port)  # for its environment and client only
+    command = [
+        sys.executable, "-m", "bulle", "demo", "--state", str(state), "--bind-url", f"http://127.0.0.1:{port}",
+        f"--JupyterHub.hub_bind_url=http://127.0.0.1:{free_port()}",
+        f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
+    ]  # fmt: skip
+    log = traversable_tmp / "demo.log"
+    with log.open("wb") as out:
+        demo = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=shell.environment())
+    try:
+        deadline = time.monotonic() + 60
+        while "Press Ctrl-C" not in log.read_text() or "JupyterHub is now running" not in log.read_text():
+            assert demo.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.25)
+        printed = log.read_text()
+        passwords = dict(re.findall(r"^  (alice|bob|chloe|oscar|ada)\s+(\S+)\s", printed, re.MULTILINE))
+        assert sorted(passwords) == ["ada", "alice", "bob", "chloe", "oscar"]
+        assert (state / "policies" / "projects" / "psy-cohort.yaml").exists()
+
+        alice = HubClient(shell)
+        assert alice.login("alice", passwords["alice"]).url.endswith("/hub/home")
+        assert alice.get("/hub/spawn/alice/psy-cohort-notebook", allow_redirects=False).status_code == 302
+        alice.wait_ready("alice", "psy-cohort-notebook")
+        assert alice.get("/user/alice/psy-cohort-notebook/lab").status_code == 200
+        assert processes_working_in(state / "projects"), "the bubble should be running in the demo's workspace"
+    finally:
+        demo.send_signal(signal.SIGINT)
+        returncode = demo.wait(60)
+    assert returncode == 0, log.read_text()[-3000:]
+    assert processes_working_in(state / "projects") == []
