@@ -10,6 +10,7 @@ import click
 
 from bulle import __version__
 
+from .access import access
 from .account import account
 from .hub import demo, hub
 from .policy import policy
@@ -27,3 +28,4 @@ main.add_command(hub)
 main.add_command(demo)
 main.add_command(account)
 main.add_command(trino)
+main.add_command(access)
