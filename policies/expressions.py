@@ -106,6 +106,8 @@ _BOOLEAN_ROOTS: tuple[type[exp.Expr], ...] = (
     exp.Column,
 )
 
+#: Grant expressions are written in Trino's SQL, production's dialect; the compilers render them for DuckDB too.
+DIALECT = "trino"
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _SHOWN = 60
 
@@ -153,7 +155,7 @@ def parse_expression(sql: str) -> exp.Expr:
 def _check(sql: str) -> CheckedExpression:
     _check_tokens(sql)
     try:
-        statements = sqlglot.parse(sql)
+        statements = sqlglot.parse(sql, read=DIALECT)
     except (ParseError, TokenError) as error:
         raise ExpressionRefused(_show_text(sql), f"this is not valid SQL ({_first_line(error)})") from None
     if len(statements) != 1 or statements[0] is None:
@@ -169,7 +171,7 @@ def _check(sql: str) -> CheckedExpression:
 
 def _check_tokens(sql: str) -> None:
     try:
-        tokens = sqlglot.tokenize(sql)
+        tokens = sqlglot.tokenize(sql, read=DIALECT)
     except TokenError as error:
         raise ExpressionRefused(_show_text(sql), f"this is not valid SQL ({_first_line(error)})") from None
     for token in tokens:
@@ -199,7 +201,7 @@ def _check_node(node: exp.Expr) -> None:
     if type(node) in ALLOWED_FUNCTIONS or isinstance(node, _ALLOWED_NODES):
         return
     if isinstance(node, exp.Func):
-        name = node.name if isinstance(node, exp.Anonymous) else type(node).sql_name()
+        name = node.name if isinstance(node, exp.Anonymous) else node.sql(DIALECT).split("(")[0]
         raise ExpressionRefused(name.lower(), f"this function is not on the allow-list ({allowed_function_names()})")
     raise ExpressionRefused(_show(node), "this construct is not allowed in a grant expression")
 
@@ -215,7 +217,7 @@ def _normalise_column(column: exp.Column) -> str:
 
 
 def _show(node: exp.Expr) -> str:
-    return _show_text(node.sql())
+    return _show_text(node.sql(DIALECT))
 
 
 def _show_text(text: str) -> str:

@@ -32,7 +32,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
 )
@@ -218,6 +220,23 @@ class AllColumnsBut(Strict):
     all_but: tuple[ColumnName, ...] = Field(min_length=1)
 
 
+def _columns_kind(value: object) -> str:
+    # The tags contain brackets so that located errors leave them out of the key (loader.format_key).
+    if isinstance(value, dict | AllColumnsBut):
+        return "[all_but]"
+    if isinstance(value, list | tuple):
+        return "[list]"
+    return "[all]"
+
+
+GrantColumns = Annotated[
+    Annotated[Literal["all"], Tag("[all]")]
+    | Annotated[tuple[ColumnName, ...], Tag("[list]")]
+    | Annotated[AllColumnsBut, Tag("[all_but]")],
+    Discriminator(_columns_kind),
+]
+
+
 def _parse_snapshot(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("snapshot must be a snapshot id (a whole number) or a time such as 2026-11-01T00:00:00+01:00")
@@ -253,7 +272,7 @@ class Grant(Strict):
     """
 
     table: TableName = Field(description="warehouse table, schema.table")
-    columns: Literal["all"] | tuple[ColumnName, ...] | AllColumnsBut = "all"
+    columns: GrantColumns = Field(default="all", description="all, a list of columns, or {all_but: [...]}")
     row_filter: SqlText | None = Field(default=None, description="SQL boolean over the table's columns")
     masks: Annotated[Mapping[ColumnName, SqlText], AfterValidator(_freeze_masks)] = Field(
         default_factory=lambda: MappingProxyType({})
