@@ -14,6 +14,7 @@ from bulle.policies.summary import summarise
 from bulle.policies.tables import load_table_shapes
 from bulle.policies.trino import compile_trino_rules, compile_trino_views, rules_json
 from bulle.policies.views import GrantsNotCompilable
+from bulle.trino.verify import verify_rules
 
 EXIT_INVALID = 2
 
@@ -110,7 +111,13 @@ def _trino_files(loaded: Policy, tables_file: Path, today: dt.date) -> dict[str,
             click.echo(str(problem), err=True)
         click.echo("the grants do not fit the warehouse's tables; nothing was written.", err=True)
         raise SystemExit(EXIT_INVALID) from None
-    files = {"rules.json": rules_json(compile_trino_rules(loaded, today))}
+    rules = compile_trino_rules(loaded, today)
+    problems = verify_rules(loaded, rules, today)
+    if problems:
+        for problem in problems:
+            click.echo(f"compiled rules are wrong: {problem}", err=True)
+        raise SystemExit(EXIT_INVALID)
+    files = {"rules.json": rules_json(rules)}
     files.update({f"views/{project}.sql": sql for project, sql in views.items()})
     return files
 

@@ -25,6 +25,7 @@ from bulle.policies import Policy, load_policy
 from bulle.policies.grants import project_schema, view_name
 from bulle.policies.trino import RULE_SECTIONS, compile_trino_rules, project_principal
 from bulle.trino import AccessControl, Identity, parse_rules
+from bulle.trino.verify import verify_rules
 
 REVIEWED = Path(__file__).parent / "compiled" / "demo-trino"
 TABLES = Path(__file__).resolve().parents[2] / "bulle" / "demo" / "warehouse-tables.yaml"
@@ -178,3 +179,20 @@ def test_the_service_principal_can_build_definer_views(demo: Policy, control: Ac
     stranger = Identity("mallory")
     assert not control.can_select_columns(stranger, "projects", "psy_cohort", "omop_person", [])
     assert not control.can_select_columns(stranger, "warehouse", "omop", "person", [])
+
+
+def test_compiled_rules_pass_their_own_verification(demo: Policy) -> None:
+    for day in (TODAY, dt.date(2030, 1, 1)):
+        assert verify_rules(demo, compile_trino_rules(demo, day), day) == []
+
+
+def test_verification_catches_rules_that_leak(demo: Policy) -> None:
+    rules = compile_trino_rules(demo, TODAY)
+    leaky = {**rules, "tables": [{"user": ".*@psy-cohort", "privileges": ["SELECT", "INSERT"]}, *rules["tables"]]}
+    leaky["catalogs"] = [{"allow": "all"}]
+    problems = verify_rules(demo, leaky, TODAY)
+    assert "alice@psy-cohort has INSERT on projects.psy_cohort.omop_person" in problems
+    assert "alice@psy-cohort can read warehouse.omop.person" in problems
+    assert "alice@psy-cohort can read projects.snds_cardio.snds_ir_ben_r" in problems
+    assert "chloe@psy-cohort can read warehouse.bulle_pseudonyms.psy_cohort" in problems
+    assert not any(p.startswith("bob@") for p in problems)

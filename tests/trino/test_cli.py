@@ -184,7 +184,7 @@ def test_explain_lists_what_a_researcher_reads(demo_dir: Path) -> None:
         "quantity, days_supply, route_concept_id",
         "    rows: drug_exposure_start_date >= DATE '2015-01-01' AND drug_concept_id <> 0",
         "    patient ids: re-keyed for this project",
-        "  refused, as it should be: 21 reads of other data and writes checked",
+        "  refused, as it should be: other projects' views, the raw warehouse, the pseudonym maps, writes",
     ]
 
 
@@ -205,3 +205,21 @@ def test_explain_for_users_without_projects(demo_dir: Path) -> None:
         0,
         ["alice is not a member of project snds-cardio; no project data is readable."],
     )
+
+
+def test_explain_warns_and_fails_when_the_rules_disagree_with_the_policy(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulle.trino import explain as explain_module
+
+    compile_rules = explain_module.compile_trino_rules
+
+    def leaky(*args: object, **kwargs: object) -> dict[str, object]:
+        rules = compile_rules(*args, **kwargs)  # type: ignore[arg-type]
+        return {**rules, "catalogs": [{"allow": "all"}], "tables": [{"privileges": ["SELECT"]}]}
+
+    monkeypatch.setattr(explain_module, "compile_trino_rules", leaky)
+    code, lines = explain(demo_dir, "--user", "bob")
+    assert code == 1
+    assert "  WARNING: bob@snds-cardio can read warehouse.snds.ir_ben_r" in lines
+    assert "  WARNING: bob@snds-cardio can read projects.psy_cohort.omop_person" in lines
