@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from .crosscheck import Located, cross_check
 from .errors import PolicyError, PolicyInvalid
+from .grants import check_grants
 from .model import Platform, Project
 from .policy import Policy, SourceFile
 from .yamlsource import Locator, YamlSourceError, parse_yaml
@@ -85,10 +86,23 @@ def parse_policy(texts: Mapping[str, str]) -> Policy | list[PolicyError]:
 
     if platform is not None:
         errors.extend(cross_check(Located(PLATFORM_FILE, documents[PLATFORM_FILE].locator, platform), projects))
+    for located in projects:
+        errors.extend(check_grants(located))
     if errors or platform is None:
         return errors
     files = tuple(SourceFile(path, hashlib.sha256(text.encode()).hexdigest()) for path, text in sorted(texts.items()))
     return Policy(platform=platform, projects={p.value.id: p.value for p in projects}, files=files)
+
+
+def parse_document(path: str, text: str, model: type[M]) -> M | list[PolicyError]:
+    """Validate one YAML document ``text`` (read from ``path``) as ``model``; pure."""
+    errors: list[PolicyError] = []
+    try:
+        value, locator = parse_yaml(text)
+    except YamlSourceError as exc:
+        return [PolicyError(path, exc.line, exc.key, exc.message)]
+    validated = _validate(_Document(path, value, locator), model, errors)
+    return errors if validated is None else validated
 
 
 def _read_files(root: FsPath) -> tuple[dict[str, str], list[PolicyError]]:

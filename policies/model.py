@@ -20,7 +20,10 @@ same id, ...) live in :mod:`bulle.policies.crosscheck`.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +32,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
 )
@@ -165,11 +170,115 @@ class Quotas(Strict):
     gpu: Annotated[int, Field(strict=True, ge=0)] = 0
 
 
-class Grant(Strict):
-    """Access to one warehouse table. The grants issue extends this model."""
+_IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+MAX_IDENTIFIER = 63
 
-    table: Annotated[str, Field(min_length=1)]
-    columns: tuple[str, ...] | Literal["all"] = "all"
+
+def _check_identifier(what: str, value: str) -> str:
+    if len(value) > MAX_IDENTIFIER or not _IDENTIFIER_RE.match(value):
+        raise ValueError(
+            f"{what} {value!r} is not a plain SQL name: use lowercase letters, digits and underscores, "
+            f"starting with a letter or an underscore, at most {MAX_IDENTIFIER} characters"
+        )
+    return value
+
+
+def _check_column_name(value: str) -> str:
+    return _check_identifier("column", value)
+
+
+def _check_table_name(value: str) -> str:
+    parts = value.split(".")
+    if len(parts) != 2:
+        raise ValueError(f"table {value!r} must be written schema.table, e.g. omop.person")
+    for part in parts:
+        _check_identifier("table name part", part)
+    return value
+
+
+ColumnName = Annotated[str, AfterValidator(_check_column_name)]
+TableName = Annotated[str, AfterValidator(_check_table_name)]
+SqlText = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class PseudonymScope(StrEnum):
+    """Which pseudonyms a grant's patient identifier columns carry.
+
+    - ``project``: the warehouse pseudonyms re-keyed for this project, so the
+      same patient has different identifiers in two projects;
+    - ``warehouse``: the warehouse pseudonyms themselves, which link with every
+      other source of the warehouse; only with a recorded linkage approval.
+    """
+
+    project = "project"
+    warehouse = "warehouse"
+
+
+class AllColumnsBut(Strict):
+    """``columns: {all_but: [a, b]}``: every column of the table except these."""
+
+    all_but: tuple[ColumnName, ...] = Field(min_length=1)
+
+
+def _columns_kind(value: object) -> str:
+    # The tags contain brackets so that located errors leave them out of the key (loader.format_key).
+    if isinstance(value, dict | AllColumnsBut):
+        return "[all_but]"
+    if isinstance(value, list | tuple):
+        return "[list]"
+    return "[all]"
+
+
+GrantColumns = Annotated[
+    Annotated[Literal["all"], Tag("[all]")]
+    | Annotated[tuple[ColumnName, ...], Tag("[list]")]
+    | Annotated[AllColumnsBut, Tag("[all_but]")],
+    Discriminator(_columns_kind),
+]
+
+
+def _parse_snapshot(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("snapshot must be a snapshot id (a whole number) or a time such as 2026-11-01T00:00:00+01:00")
+    if isinstance(value, str):
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is neither a snapshot id (a whole number) nor a time such as 2026-11-01T00:00:00+01:00"
+            ) from None
+        if when.tzinfo is None:
+            raise ValueError(f"the snapshot time {value!r} needs a time zone offset, e.g. {value}+01:00 or {value}Z")
+        return when
+    return value
+
+
+SnapshotPin = Annotated[Annotated[int, Field(strict=True, gt=0)] | dt.datetime, BeforeValidator(_parse_snapshot)]
+
+
+def _freeze_masks(masks: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(masks))
+
+
+class Grant(Strict):
+    """Read access of a project to one warehouse table.
+
+    ``columns`` is ``all``, a list, or ``{all_but: [...]}``; ``row_filter`` is an
+    SQL boolean over the table's columns; ``masks`` maps a column to a builtin
+    mask (``hash``, ``null``, ``year``, ``month``, ``truncate:N``) or an SQL
+    expression over the table's columns. Expressions are checked with sqlglot
+    when the policy is loaded (:mod:`bulle.policies.grants`); whether the
+    columns exist is checked against the warehouse when the grant is compiled.
+    """
+
+    table: TableName = Field(description="warehouse table, schema.table")
+    columns: GrantColumns = Field(default="all", description="all, a list of columns, or {all_but: [...]}")
+    row_filter: SqlText | None = Field(default=None, description="SQL boolean over the table's columns")
+    masks: Annotated[Mapping[ColumnName, SqlText], AfterValidator(_freeze_masks)] = Field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    pseudonym_scope: PseudonymScope = PseudonymScope.project
+    snapshot: SnapshotPin | None = Field(default=None, description="pin: an Iceberg snapshot id or a time")
 
 
 class Project(Strict):
@@ -186,6 +295,11 @@ class Project(Strict):
     members: tuple[Member, ...] = Field(min_length=1)
     profiles: tuple[ProfileName, ...] = Field(min_length=1)
     quotas: Quotas
+    linkage_approval: NonEmptyText | None = Field(
+        default=None,
+        description="reference of the approval to link this project's data with the warehouse's other sources "
+        "(needed by grants with pseudonym_scope: warehouse)",
+    )
     grants: tuple[Grant, ...] = ()
 
     @field_validator("valid_until")

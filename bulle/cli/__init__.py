@@ -10,9 +10,11 @@ import click
 
 from bulle import __version__
 
+from .access import access
 from .account import account
 from .hub import demo, hub
 from .policy import policy
+from .trino import trino
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,3 +27,5 @@ main.add_command(policy)
 main.add_command(hub)
 main.add_command(demo)
 main.add_command(account)
+main.add_command(trino)
+main.add_command(access)
