@@ -34,6 +34,7 @@ from pydantic import (
     field_validator,
 )
 
+from .disclosure import PlatformAirlock, RuleOverrides
 from .names import MAX_PROFILE_NAME, MAX_PROJECT_ID, MAX_USERNAME, slug_problem
 from .units import parse_duration, parse_memory
 
@@ -144,6 +145,9 @@ class Platform(Strict):
     )
     profiles: tuple[Profile, ...] = Field(min_length=1)
     roles: PlatformRoles = PlatformRoles()
+    airlock: PlatformAirlock = Field(
+        default=PlatformAirlock(), description="disclosure rules of the airlock: a profile and overrides"
+    )
 
 
 class Member(Strict):
@@ -187,6 +191,9 @@ class Project(Strict):
     profiles: tuple[ProfileName, ...] = Field(min_length=1)
     quotas: Quotas
     grants: tuple[Grant, ...] = ()
+    airlock: RuleOverrides = Field(
+        default=RuleOverrides(), description="the project's disclosure rules, only ever stricter than the platform's"
+    )
 
     @field_validator("valid_until")
     @classmethod
