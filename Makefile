@@ -15,7 +15,7 @@ PYTHON ?= /usr/bin/python3
 VENV := .venv
 BIN := $(VENV)/bin
 NODE_BIN := node_modules/.bin
-APT_PACKAGES := python3-venv nodejs npm
+APT_PACKAGES := python3-venv nodejs npm r-base-core
 
 export PATH := $(CURDIR)/$(NODE_BIN):$(CURDIR)/$(BIN):$(PATH)
 

@@ -75,7 +75,6 @@ def test_airlock_imports_only_the_policies() -> None:
     offending = sorted(
         (file, name)
         for file, name in imported_modules(REPO / "bulle" / "airlock", "bulle.airlock")
-        if (name == "bulle" or name.startswith("bulle."))
-        and not name.startswith(("bulle.airlock", "bulle.policies"))
+        if (name == "bulle" or name.startswith("bulle.")) and not name.startswith(("bulle.airlock", "bulle.policies"))
     )
     assert offending == [], f"bulle.airlock may import only bulle.policies from bulle: {offending}"

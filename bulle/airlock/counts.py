@@ -9,6 +9,8 @@ that they cannot be recovered.
 
 from __future__ import annotations
 
+import numpy as np
+
 from bulle.policies import DisclosureRules
 
 from .output import TABLE_KINDS, Kind, Output
@@ -21,6 +23,11 @@ def _cell(table: Table, row: int, column: int, reason: str) -> Cell:
     return Cell.at(table.rows[row], table.columns[column], reason)
 
 
+def where(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The (row, column) of every true cell of ``mask``, row by row."""
+    return [(int(r), int(c)) for r, c in np.argwhere(mask)]
+
+
 def check_table_format(output: Output, rules: DisclosureRules) -> CheckResult:
     try:
         table = output.table
@@ -31,12 +38,16 @@ def check_table_format(output: Output, rules: DisclosureRules) -> CheckResult:
             f"{output.name} is not a table bulle can read: {exc}. Write it with DataFrame.to_csv() or write.csv()",
         )
     whole_counts = output.kind is Kind.FREQUENCY
+    text = table.types == CellType.TEXT
+    numbers = table.types == CellType.NUMBER
+    values = np.where(numbers, table.values, 0.0)
+    not_counts = numbers & ((values < 0) | (values != np.floor(values))) if whole_counts else np.zeros_like(numbers)
     cells = []
-    for r, c in table.cells():
-        kind, value = table.types[r, c], table.values[r, c]
-        if kind == CellType.TEXT:
+    for r, c in where(text | not_counts):
+        if text[r, c]:
             cells.append(_cell(table, r, c, f"{table.raw[r][c]!r} is not a number"))
-        elif kind == CellType.NUMBER and whole_counts and (value < 0 or value != int(value)):
+        else:
+            value = table.values[r, c]
             cells.append(
                 _cell(table, r, c, f"{value:g} is not a count; a table of other values is a statistics output")
             )
@@ -54,14 +65,17 @@ def check_table_format(output: Output, rules: DisclosureRules) -> CheckResult:
 def check_threshold(output: Output, rules: DisclosureRules) -> CheckResult:
     table = output.count_table
     threshold = rules.safe_threshold
-    failing, unknown = [], []
-    for r, c in table.cells():
-        kind, value = table.types[r, c], table.values[r, c]
-        if kind == CellType.NUMBER and 0 < value < threshold:
-            what = "records behind this cell" if output.kind is Kind.STATISTICS else "in this cell"
-            failing.append(_cell(table, r, c, f"{value:g} {what}, fewer than {threshold}"))
-        elif kind == CellType.UNKNOWN:
-            unknown.append(_cell(table, r, c, "the counts file gives no count for this cell"))
+    numbers = table.types == CellType.NUMBER
+    values = np.where(numbers, table.values, 0.0)
+    what = "records behind this cell" if output.kind is Kind.STATISTICS else "in this cell"
+    failing = [
+        _cell(table, r, c, f"{table.values[r, c]:g} {what}, fewer than {threshold}")
+        for r, c in where(numbers & (values > 0) & (values < threshold))
+    ]
+    unknown = [
+        _cell(table, r, c, "the counts file gives no count for this cell")
+        for r, c in where(table.types == CellType.UNKNOWN)
+    ]
     missing = f"; {len(unknown)} without a count in the counts file" if unknown else ""
     if failing:
         return CheckResult.from_cells(
@@ -84,10 +98,10 @@ def check_zeros(output: Output, rules: DisclosureRules) -> CheckResult:
     table = output.count_table
     if not rules.zeros_are_disclosive:
         return CheckResult("zeros", Status.PASS, "zeros are not disclosive under these rules")
+    numbers = table.types == CellType.NUMBER
     zeros = [
         _cell(table, r, c, "0: nobody in this group, which tells something about everyone outside it")
-        for r, c in table.cells()
-        if table.types[r, c] == CellType.NUMBER and table.values[r, c] == 0
+        for r, c in where(numbers & (np.where(numbers, table.values, 1.0) == 0))
     ]
     return CheckResult.from_cells("zeros", zeros, when_found=Status.FAIL, ok="no zero cells", found="{n} zero cell{s}")
 

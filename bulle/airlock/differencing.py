@@ -59,7 +59,7 @@ def margin_lines(table: Table) -> Iterator[Line]:
 def rounding_base(table: Table) -> int:
     """10 or 5 when every shown count is a multiple of it (and there are enough to tell), else 1."""
     shown = table.values[table.types == CellType.NUMBER]
-    if np.count_nonzero(shown) < 4:
+    if np.count_nonzero(shown) < 6:
         return 1
     for base in (10, 5):
         if np.all(np.mod(shown, base) == 0):

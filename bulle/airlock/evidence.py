@@ -35,7 +35,7 @@ import numpy as np
 from .table import CellType, Table
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pandas as pd  # only where the records are: in the bubble
 
 Key = tuple[str, ...]
 _TOP_N = re.compile(r"^top_(\d+)_sum$")
@@ -57,7 +57,7 @@ class Contributions:
 
 
 def cell_key(table: Table, row: int, column: int) -> Key:
-    return tuple(part for part in (*table.rows[row], *table.columns[column]) if part != "")
+    return table.row_keys[row] + table.column_keys[column]
 
 
 def _statistic_name(label: tuple[str, ...]) -> str | None:
@@ -86,10 +86,10 @@ def read_contributors(table: Table) -> dict[Key, Contributions]:
     """Evidence by cell key from a contributors (long) file."""
     names = [_statistic_name(label) or "" for label in table.columns]
     evidence: dict[Key, Contributions] = {}
+    all_values, all_types = table.values.tolist(), table.types.tolist()
     for r, key in enumerate(_drop_position_column(table)):
-        values = {
-            name: float(table.values[r, c]) for c, name in enumerate(names) if table.types[r, c] == CellType.NUMBER
-        }
+        row_types = all_types[r]
+        values = {name: v for name, v, t in zip(names, all_values[r], row_types, strict=True) if t == CellType.NUMBER}
         top = {int(m.group(1)): v for name, v in values.items() if (m := _TOP_N.match(name))}
         if "max" in values:
             top[1] = values["max"]
@@ -123,9 +123,10 @@ def count_table(table: Table, evidence: Mapping[Key, Contributions]) -> Table:
     matter); a cell without evidence is UNKNOWN.
     """
     counts = np.full(table.shape, np.nan)
-    types = np.full(table.shape, int(CellType.UNKNOWN), dtype=np.int8)
+    types = np.full(table.shape, CellType.UNKNOWN, dtype=np.int8)
+    hidden = table.types == CellType.HIDDEN
     for r, c in table.cells():
-        if table.types[r, c] == CellType.HIDDEN:
+        if hidden[r, c]:
             types[r, c] = CellType.HIDDEN
             continue
         leaves = [evidence.get(cell_key(table, lr, lc)) for lr in table.leaves(0, r) for lc in table.leaves(1, c)]
@@ -139,16 +140,68 @@ def count_table(table: Table, evidence: Mapping[Key, Contributions]) -> Table:
 def contributor_table(frame: pd.DataFrame, by: Sequence[str], value: str, *, top: Sequence[int] = (2,)) -> pd.DataFrame:
     """The contributors file of a statistics table of ``value`` grouped by ``by``.
 
-    One row per group with ``count``, ``sum``, ``max``, ``top_<n>_sum`` for each
-    n of ``top`` and ``num_negative``; write it with ``.to_csv()`` beside the
-    table and give it as the counts file. Runs in one sort and a few group
-    reductions, without a Python function per group.
+    One row per group (in the order ``frame.groupby(by, observed=True)``
+    gives them) with ``count``, ``sum``, ``max``, ``top_<n>_sum`` for each n
+    of ``top`` and ``num_negative``. Records whose value or keys are missing
+    are left out, as pandas' aggregations leave them out. Write it with
+    ``.to_csv()`` beside the table and give it as the counts file.
+
+    It runs in linear time without sorting the records: the n largest
+    contributions of every group come from n passes of a grouped maximum.
     """
-    ordered = frame[[*by, value]].sort_values([*by, value], ascending=[True] * len(by) + [False])
-    groups = ordered.groupby(list(by), sort=True, observed=True)[value]
-    out = groups.agg(count="count", sum="sum", max="max")
-    rank = groups.cumcount()
-    for n in top:
-        out[f"top_{n}_sum"] = ordered[value].where(rank < n, 0).groupby([ordered[b] for b in by], observed=True).sum()
-    out["num_negative"] = (ordered[value] < 0).groupby([ordered[b] for b in by], observed=True).sum()
-    return out
+    import pandas as pd
+
+    codes, index, values = _group_codes(frame, by, value)
+    groups = len(index)
+    columns: dict[str, np.ndarray] = {
+        "count": np.bincount(codes, minlength=groups),
+        "sum": np.bincount(codes, weights=values, minlength=groups),
+    }
+    columns.update(_largest_sums(codes, values, groups, top))
+    columns["num_negative"] = np.bincount(codes, weights=values < 0, minlength=groups).astype(np.int64)
+    return pd.DataFrame(columns, index=index)
+
+
+def _group_codes(frame: pd.DataFrame, by: Sequence[str], value: str) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """``(group code of each kept record, the groups' labels, the kept values)``, groups sorted as pandas sorts."""
+    import pandas as pd
+
+    parts = [pd.factorize(frame[key], sort=True) for key in by]
+    sizes = [len(uniques) for _, uniques in parts]
+    values = frame[value].to_numpy(dtype=np.float64)
+    kept = ~np.isnan(values)
+    for level_codes, _ in parts:
+        kept &= level_codes >= 0
+    combined = np.ravel_multi_index([level_codes[kept] for level_codes, _ in parts], sizes)
+    space = math.prod(sizes)
+    if space <= 50_000_000:  # a dense table of the key space: linear time
+        present = np.bincount(combined, minlength=space) > 0
+        groups = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[combined]
+    else:
+        groups, codes = np.unique(combined, return_inverse=True)
+    levels = np.unravel_index(groups, sizes)
+    index = pd.MultiIndex.from_arrays(
+        [uniques.take(level) for (_, uniques), level in zip(parts, levels, strict=True)], names=list(by)
+    )
+    return codes, (index if len(by) > 1 else index.get_level_values(0)), values[kept]
+
+
+def _largest_sums(codes: np.ndarray, values: np.ndarray, groups: int, top: Sequence[int]) -> dict[str, np.ndarray]:
+    """``max`` and ``top_<n>_sum`` per group: each pass takes the groups' maxima, then sets one of each aside."""
+    remaining = values.copy()
+    running = np.zeros(groups)
+    columns: dict[str, np.ndarray] = {}
+    for n in range(1, max(top, default=1) + 1):
+        largest = np.full(groups, -np.inf)
+        np.maximum.at(largest, codes, remaining)
+        found = np.isfinite(largest)
+        running += np.where(found, largest, 0.0)
+        if n == 1:
+            columns["max"] = largest.copy()
+        if n in top:
+            columns[f"top_{n}_sum"] = running.copy()
+        at_largest = np.flatnonzero(remaining == largest[codes])
+        _, first = np.unique(codes[at_largest], return_index=True)
+        remaining[at_largest[first]] = -np.inf  # one contribution per group, even when several tie
+    return columns

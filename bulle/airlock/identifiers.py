@@ -45,6 +45,7 @@ _UUID = re.compile(r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 _LONG_INTEGER = re.compile(r"(?<![\w.])\d{16,19}" + _END)
 _FULL_DATE = re.compile(r"(?<!\d)(?:\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4})(?!\d)")
 _BIRTH_WORDS = re.compile(r"\b(?:born|birth\w*|dob|naissance|n[ée]e?|ddn)\b", re.IGNORECASE)
+_SHORTEST = 13  # characters of the shortest shape above (a NIR without its key)
 _WORD_SPLIT = re.compile(r"[_\-\s.]+|(?<=[a-z0-9])(?=[A-Z])")
 
 KNOWN_KEYS = frozenset(
@@ -96,6 +97,8 @@ def _nir_key_checks(digits: str) -> bool:
 
 def value_problems(text: str) -> Iterator[tuple[str, bool]]:
     """``(reason, is_certain)`` for each identifier shape in ``text``; uncertain ones are pseudonym-shaped."""
+    if len(text) < _SHORTEST:
+        return
     for match in _NIR.finditer(text):
         digits = match.group(0).split(".")[0].replace(" ", "")
         if _nir_key_checks(digits):

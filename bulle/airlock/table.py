@@ -17,37 +17,41 @@ The layout is inferred, never asked for, in this order:
 
 1. the delimiter is ``,``, ``;`` (R's ``write.csv2``, with decimal commas)
    or a tab, whichever splits the first line into the most fields;
-2. the first column is always an index column; ``k`` is the most common
-   position of the first body column over the rows (the column after the
-   last text cell of a row);
-3. the first row is always a header row. pandas writes a multi-level header
-   as one row per level, then (when the index has names) a row of index
-   names with an empty body: when such a row comes at position 2 or later,
-   everything above it is header. Otherwise rows after the first are header
-   while their body holds text (column labels) or, for ``k`` > 1, while they
-   leave the other index cells empty as pandas does.
+2. pandas writes a multi-level header as one row per column level (the
+   level's name first, the other index cells empty), then, when the index
+   has names, a row of index names with an empty body. When such a row
+   comes third or later, it gives ``k`` (its names) and everything above it
+   is header;
+3. otherwise the first column is always an index column, and ``k`` is the
+   most common position of the first body column over the rows (the column
+   after the last text cell of a row; a tie keeps more columns as values);
+   the first row is always a header row, and the rows after it are header
+   while their body holds text and no number (column labels) or, for
+   ``k`` > 1, while they leave the other index cells empty as pandas does;
+4. a table whose body is mostly text is a listing, read with one index
+   column and one header row.
 
 What stays ambiguous: a numeric label column right after the first column
 is read as values, and a numeric lower header level is read as a data row
-when the index has no name and the table has no margins. Give label columns
-text values (``age 30-39``) or name the index to avoid both.
+when the table has one index column and no margins. Both err on the side of
+checking more cells, never fewer; give label columns text values
+(``age 30-39``) to avoid them.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 
 MARGIN_NAMES = frozenset({"all", "total"})
 HIDDEN_MARKS = frozenset({"", "*", "x", "c", "s", "-", "..", "na", "nan", "n/a", "<na>", "null", "none", "suppressed"})
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _BELOW = re.compile(r"^[<≤]\s*\d+$")  # "<10": a mark that says the cell was suppressed
 MAX_HEADER_ROWS = 8
 
@@ -56,7 +60,9 @@ class Unreadable(Exception):
     """The file is not a table bulle can read; the message says why and what to do."""
 
 
-class CellType(IntEnum):
+class CellType:
+    """Codes of the body cells' types in :attr:`Table.types` (plain ints: they fill numpy arrays)."""
+
     NUMBER = 0
     HIDDEN = 1
     TEXT = 2
@@ -77,10 +83,14 @@ class Table:
     header_rows: int = 1
     row_margins: tuple[int | None, ...] = field(init=False)
     column_margins: tuple[int | None, ...] = field(init=False)
+    row_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False)  # labels without their empty parts
+    column_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "row_margins", tuple(_margin_level(label) for label in self.rows))
         object.__setattr__(self, "column_margins", tuple(_margin_level(label) for label in self.columns))
+        object.__setattr__(self, "row_keys", tuple(tuple(p for p in label if p) for label in self.rows))
+        object.__setattr__(self, "column_keys", tuple(tuple(p for p in label if p) for label in self.columns))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -116,15 +126,24 @@ def _margin_level(label: Sequence[str]) -> int | None:
     return None
 
 
-def classify(text: str, decimal_comma: bool = False) -> tuple[CellType, float]:
-    """The type and value of one body cell as written."""
+_NAN = float("nan")
+
+
+def classify(text: str, decimal_comma: bool = False) -> tuple[int, float]:
+    """The :class:`CellType` and value of one body cell as written."""
+    candidate = text.replace(",", ".") if decimal_comma else text
+    try:
+        value = float(candidate)
+    except ValueError:
+        pass
+    else:
+        # float() also reads "nan", "inf" and "1_000": only plain decimal numbers count.
+        if math.isfinite(value) and "_" not in candidate:
+            return CellType.NUMBER, value
     stripped = text.strip()
     if stripped.lower() in HIDDEN_MARKS or _BELOW.match(stripped):
-        return CellType.HIDDEN, float("nan")
-    candidate = stripped.replace(",", ".") if decimal_comma else stripped
-    if _NUMBER.match(candidate):
-        return CellType.NUMBER, float(candidate)
-    return CellType.TEXT, float("nan")
+        return CellType.HIDDEN, _NAN
+    return CellType.TEXT, _NAN
 
 
 def decode(content: bytes, what: str = "the file") -> str:
@@ -155,7 +174,7 @@ def read_rows(text: str) -> tuple[list[list[str]], bool]:
     return [row + [""] * (width - len(row)) for row in rows], delimiter == ";"
 
 
-def _index_width(types: list[list[CellType]]) -> int:
+def _index_width(types: list[list[int]]) -> int:
     """The most common position of the first body column over the rows after the first."""
     starts: Counter[int] = Counter()
     width = len(types[0])
@@ -166,34 +185,97 @@ def _index_width(types: list[list[CellType]]) -> int:
         starts[max(1, last_text + 1)] += 1
     if not starts:
         return 1
-    k = starts.most_common(1)[0][0]
+    most = max(starts.values())
+    k = min(start for start, count in starts.items() if count == most)  # a tie keeps more columns as values
     return min(k, width - 1)
 
 
-def _is_index_names_row(row: list[str], k: int) -> bool:
-    return bool(row[0].strip()) and all(not cell.strip() for cell in row[k:])
+def _names_row_layout(rows: list[list[str]]) -> tuple[int, int] | None:
+    """``(k, h)`` when pandas' row of index names closes a multi-level header, else None.
+
+    That row (at position 2 or later) has its index names first and an empty
+    body; the column-level rows above it leave the other index cells empty.
+    """
+    width = len(rows[0])
+    for r in range(2, min(MAX_HEADER_ROWS, len(rows) - 1) + 1):
+        row = rows[r]
+        written = [i for i, cell in enumerate(row) if cell.strip()]
+        if not written or written[0] != 0 or written[-1] + 1 >= width:
+            continue
+        names = written[-1] + 1
+        padding = 1 + next((i for i, cell in enumerate(rows[0][1:]) if cell.strip()), 0)
+        k = max(names, padding)
+        if k < width and all(_pads_index(rows[i], k) for i in range(r)) and _column_levels(rows, r, k):
+            return k, r + 1
+    return None
 
 
-def _header_height(rows: list[list[str]], types: list[list[CellType]], k: int) -> tuple[int, bool]:
-    """``(h, has_index_names_row)``: how many rows are header."""
+def _column_levels(rows: list[list[str]], r: int, k: int) -> bool:
+    """Whether rows 1 to r-1 read as column levels rather than data, so a fully hidden data row is not a names row.
+
+    A level row has text labels, or the pandas padding (k > 1), or an empty cell under a margin column.
+    """
+    margins = [c for c in range(k, len(rows[0])) if rows[0][c].strip().lower() in MARGIN_NAMES]
+    for row in rows[1:r]:
+        text = any(classify(cell)[0] == CellType.TEXT for cell in row[k:])
+        under_margin = bool(margins) and all(not row[c].strip() for c in margins)
+        if not (text or k > 1 or under_margin):
+            return False
+    return True
+
+
+def _header_height(rows: list[list[str]], types: list[list[int]], k: int) -> int:
+    """How many rows are header, when there is no row of index names."""
     limit = min(MAX_HEADER_ROWS, len(rows) - 1)
-    for r in range(2, limit + 1):
-        if _is_index_names_row(rows[r], k) and all(_pads_index(rows[i], k) for i in range(r)):
-            return r + 1, True
     h = 1
     while h < limit:
-        row, row_types = rows[h], types[h]
+        row, body = rows[h], types[h][k:]
         if _margin_level(row[:k]) is not None:
             break
-        body_text = any(t == CellType.TEXT for t in row_types[k:])
-        if body_text or (k > 1 and _pads_index(row, k) and row[0].strip()):
+        labels_only = CellType.TEXT in body and CellType.NUMBER not in body
+        if labels_only or (k > 1 and _pads_index(row, k) and row[0].strip()):
             h += 1
             continue
         break
-    return h, False
+    return h
 
 
-def _mostly_text_body(types: list[list[CellType]], k: int) -> bool:
+SAMPLE_ROWS = 500  # rows whose cells are typed to infer the layout (the first ones, then evenly spread)
+
+
+def _layout(rows: list[list[str]], decimal_comma: bool) -> tuple[int, int, bool]:
+    """``(k, h, has_index_names_row)``."""
+    pandas_layout = _names_row_layout(rows)
+    if pandas_layout is not None:
+        return (*pandas_layout, True)
+    first = MAX_HEADER_ROWS + 1
+    step = max(1, (len(rows) - first) // SAMPLE_ROWS)
+    sample = [[classify(cell, decimal_comma)[0] for cell in row] for row in rows[:first] + rows[first::step]]
+    k = _index_width(sample)
+    if _mostly_text_body(sample, k):
+        # Text where the numbers should be: not a table of numbers but a listing
+        # (row-level data, or prose in a grid). Read it in the plainest layout.
+        return 1, 1, False
+    return k, _header_height(rows, sample, k), False
+
+
+def _classify_body(body: list[list[str]], decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, types)`` of the body cells; all-number bodies are read in one numpy conversion."""
+    if not decimal_comma and body and body[0]:
+        try:
+            values = np.array(body, dtype=np.float64)
+        except ValueError:
+            pass
+        else:
+            if np.isfinite(values).all() and not any("_" in cell for row in body for cell in row):
+                return values, np.zeros(values.shape, dtype=np.int8)
+    classified = [[classify(cell, decimal_comma) for cell in row] for row in body]
+    values = np.array([[v for _, v in row] for row in classified], dtype=np.float64)
+    types = np.array([[t for t, _ in row] for row in classified], dtype=np.int8)
+    return values.reshape(len(body), -1), types.reshape(len(body), -1)
+
+
+def _mostly_text_body(types: list[list[int]], k: int) -> bool:
     rows = types[1:]
     with_text = sum(1 for row in rows if CellType.TEXT in row[k:])
     return with_text * 2 > len(rows)
@@ -206,6 +288,8 @@ def _pads_index(row: list[str], k: int) -> bool:
 
 def _fill_forward(labels: list[list[str]]) -> list[tuple[str, ...]]:
     """Repeat an empty upper-level label from the previous one when a lower level is written (sparse layouts)."""
+    if all(all(part.strip() for part in label[:-1]) for label in labels):
+        return [tuple(label) for label in labels]  # nothing to fill: the common case, pandas repeats labels
     filled: list[tuple[str, ...]] = []
     previous: list[str] = []
     for label in labels:
@@ -222,14 +306,7 @@ def _fill_forward(labels: list[list[str]]) -> list[tuple[str, ...]]:
 def parse_table(text: str) -> Table:
     """Read a CSV table; raise :class:`Unreadable` when ``text`` is not one."""
     rows, decimal_comma = read_rows(text)
-    classified = [[classify(cell, decimal_comma) for cell in row] for row in rows]
-    types = [[t for t, _ in row] for row in classified]
-    k = _index_width(types)
-    h, names_row = _header_height(rows, types, k)
-    if _mostly_text_body(types, k):
-        # Text where the numbers should be: not a table of numbers but a listing
-        # (row-level data, or prose in a grid). Read it in the plainest layout.
-        k, h, names_row = 1, 1, False
+    k, h, names_row = _layout(rows, decimal_comma)
     if h >= len(rows):
         raise Unreadable("the file has header rows but no data rows")
     levels = h - 1 if names_row else h
@@ -242,9 +319,8 @@ def parse_table(text: str) -> Table:
         column_names = tuple(rows[level][0] for level in range(levels))
     header = [[rows[level][c] for level in range(levels)] for c in range(k, width)]
     columns = tuple(_fill_forward(header))
-    body = classified[h:]
-    values = np.array([[v for _, v in row[k:]] for row in body], dtype=np.float64)
-    cell_types = np.array([[int(t) for t, _ in row[k:]] for row in body], dtype=np.int8)
+    body = [row[k:] for row in rows[h:]]
+    values, cell_types = _classify_body(body, decimal_comma)
     return Table(
         row_names=row_names,
         column_names=column_names,
@@ -252,6 +328,6 @@ def parse_table(text: str) -> Table:
         columns=columns,
         values=values.reshape(len(body), width - k),
         types=cell_types.reshape(len(body), width - k),
-        raw=tuple(tuple(row[k:]) for row in rows[h:]),
+        raw=tuple(tuple(row) for row in body),
         header_rows=h,
     )
