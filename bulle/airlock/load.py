@@ -43,7 +43,8 @@ def read_acro_evidence(path: Path) -> AcroEvidence | None:
 def load_output(path: Path, kind: Kind | str, counts: Path | None = None, *, max_bytes: int | None = None) -> Output:
     """The output at ``path`` declared as ``kind``; OSError when a file cannot be read."""
     content, size = _read(path, max_bytes)
-    counts_content = _read(counts, max_bytes)[0] if counts is not None else None
+    # The counts file is evidence, never released: no cap (it has one row per cell of the table).
+    counts_content = counts.read_bytes() if counts is not None else None
     return Output(
         name=path.name,
         kind=Kind(kind),

@@ -94,3 +94,13 @@ def test_every_bulle_check_cites_its_rule() -> None:
         "p-ratio": "PPercentCheck",
         "dof": "MinimumDoFCheck",
     }
+
+
+def test_the_readme_lists_every_bulle_check() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Airlock: automated disclosure checks", 1)[1]
+    table = section.split("\n| rule |", 1)[1].split("\n\n", 1)[0]
+    listed = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+    assert listed == BULLE_CHECKS
