@@ -35,7 +35,7 @@ import numpy as np
 from .table import CellType, Table
 
 if TYPE_CHECKING:
-    import pandas as pd  # only where the records are: in the bubble
+    import pandas as pd
 
 Key = tuple[str, ...]
 _TOP_N = re.compile(r"^top_(\d+)_sum$")
@@ -149,7 +149,7 @@ def contributor_table(frame: pd.DataFrame, by: Sequence[str], value: str, *, top
     It runs in linear time without sorting the records: the n largest
     contributions of every group come from n passes of a grouped maximum.
     """
-    import pandas as pd
+    import pandas as pd  # here only: the checks themselves need numpy, not pandas
 
     codes, index, values = _group_codes(frame, by, value)
     groups = len(index)

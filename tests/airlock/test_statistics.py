@@ -137,3 +137,29 @@ def test_a_real_pivot_table_with_its_contributors_flags_the_dominated_cell(costs
     means = without_outlier.pivot_table(index="region", columns="sex", values="cost", aggfunc="mean")
     evidence = contributor_table(without_outlier, ["region", "sex"], "cost").to_csv()
     assert verdict(means.to_csv(), "statistics", counts=evidence).status is Status.PASS
+
+
+def test_contributor_table_counts_ties_once_each_and_leaves_missing_values_out() -> None:
+    frame = pd.DataFrame({"region": ["a", "a", "b", "b", "b", None], "cost": [1.0, np.nan, 5.0, 5.0, 2.0, 3.0]})
+    made = contributor_table(frame, ["region"], "cost", top=(1, 2, 3))
+    assert made.index.name == "region"
+    assert made.to_dict("index") == {
+        "a": {
+            "count": 1,
+            "sum": 1.0,
+            "max": 1.0,
+            "top_1_sum": 1.0,
+            "top_2_sum": 1.0,
+            "top_3_sum": 1.0,
+            "num_negative": 0,
+        },
+        "b": {
+            "count": 3,
+            "sum": 12.0,
+            "max": 5.0,
+            "top_1_sum": 5.0,
+            "top_2_sum": 10.0,
+            "top_3_sum": 12.0,
+            "num_negative": 0,
+        },
+    }
