@@ -7,6 +7,7 @@ the policy through it. The public names::
     check_user_can_start(...) / user_can_start(...)
     check_user_can_login(...) / user_can_login(...)
     startable_bubbles(policy, user, now)
+    policy.disclosure_rules(project_id) -> DisclosureRules   (the airlock's parameters)
 """
 
 from .decisions import (
@@ -17,6 +18,7 @@ from .decisions import (
     user_can_login,
     user_can_start,
 )
+from .disclosure import DISCLOSURE_PROFILES, DisclosureRules, PlatformAirlock, RuleOverrides
 from .errors import PolicyDenied, PolicyError, PolicyInvalid
 from .loader import load_policy, parse_policy
 from .model import Grant, Member, MemberRole, Platform, Profile, ProfileKind, Project, ProjectStatus, Quotas
@@ -24,10 +26,13 @@ from .names import server_name, system_group, system_user
 from .policy import Policy, SourceFile
 
 __all__ = [
+    "DISCLOSURE_PROFILES",
+    "DisclosureRules",
     "Grant",
     "Member",
     "MemberRole",
     "Platform",
+    "PlatformAirlock",
     "Policy",
     "PolicyDenied",
     "PolicyError",
@@ -37,6 +42,7 @@ __all__ = [
     "Project",
     "ProjectStatus",
     "Quotas",
+    "RuleOverrides",
     "RunningBubble",
     "SourceFile",
     "check_user_can_login",

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from .disclosure import looser_overrides, platform_rules
 from .errors import PolicyError
 from .model import Platform, Profile, Project
 from .names import server_name
@@ -40,6 +41,7 @@ def cross_check(platform: Located[Platform], projects: Sequence[Located[Project]
         errors.extend(_project_file_name(project))
         errors.extend(_project_duplicates(project))
         errors.extend(_project_profiles(platform.value, project))
+        errors.extend(_project_airlock(platform.value, project))
         previous = first_file.setdefault(project.value.id, project.path)
         if previous != project.path:
             errors.append(
@@ -125,6 +127,12 @@ def _project_profiles(platform: Platform, project: Located[Project]) -> Iterable
             "quotas.bubbles_per_member",
             f"{quotas.bubbles_per_member} is more than quotas.bubbles_per_project ({quotas.bubbles_per_project})",
         )
+
+
+def _project_airlock(platform: Platform, project: Located[Project]) -> Iterable[PolicyError]:
+    base = platform_rules(platform.airlock)
+    for name, message in looser_overrides(base, project.value.airlock):
+        yield project.error(("airlock", name), f"airlock.{name}", message)
 
 
 def _server_name_collisions(projects: Sequence[Located[Project]]) -> Iterable[PolicyError]:

@@ -39,6 +39,7 @@ from pydantic import (
     field_validator,
 )
 
+from .disclosure import PlatformAirlock, RuleOverrides
 from .names import MAX_PROFILE_NAME, MAX_PROJECT_ID, MAX_USERNAME, slug_problem
 from .units import parse_duration, parse_memory
 
@@ -149,6 +150,9 @@ class Platform(Strict):
     )
     profiles: tuple[Profile, ...] = Field(min_length=1)
     roles: PlatformRoles = PlatformRoles()
+    airlock: PlatformAirlock = Field(
+        default=PlatformAirlock(), description="disclosure rules of the airlock: a profile and overrides"
+    )
 
 
 class Member(Strict):
@@ -301,6 +305,9 @@ class Project(Strict):
         "(needed by grants with pseudonym_scope: warehouse)",
     )
     grants: tuple[Grant, ...] = ()
+    airlock: RuleOverrides = Field(
+        default=RuleOverrides(), description="the project's disclosure rules, only ever stricter than the platform's"
+    )
 
     @field_validator("valid_until")
     @classmethod

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from .disclosure import DisclosureRules, apply_overrides, platform_rules
 from .model import Platform, Profile, Project
 from .names import server_name
 
@@ -74,6 +75,16 @@ class Policy:
 
     def project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
+
+    def disclosure_rules(self, project_id: str | None = None) -> DisclosureRules:
+        """The airlock's rule parameters for ``project_id``, or the platform's when it is None.
+
+        Raises KeyError for a project the policy does not know.
+        """
+        rules = platform_rules(self.platform.airlock)
+        if project_id is None:
+            return rules
+        return apply_overrides(rules, self.projects[project_id].airlock)
 
     def bubble_for_server(self, name: str) -> tuple[str, str] | None:
         """The (project id, profile name) whose bubble is the named server ``name``."""

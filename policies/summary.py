@@ -32,13 +32,17 @@ def summarise(policy: Policy, now: dt.datetime) -> str:
         f"  output checkers: {', '.join(roles.output_checkers) or '-'}",
         f"  data stewards:   {', '.join(roles.data_stewards) or '-'}",
         "",
+        f"Airlock: {_airlock(policy)}",
+        "",
         "Projects:",
     ]
     for project in policy.projects.values():
+        stricter = project.airlock.set_values()
         lines.append(
             f"  {project.id:<20} {_state(project, today):<16} {project.valid_from} → {project.valid_until}"
             f"  {len(project.members)} member{'s' if len(project.members) != 1 else ''},"
             f" profiles {', '.join(project.profiles)}, {len(project.grants)} grants"
+            + (f", stricter airlock: {_overrides(stricter)}" if stricter else "")
         )
     return "\n".join(lines)
 
@@ -51,3 +55,17 @@ def _state(project: Project, today: dt.date) -> str:
     if today > project.valid_until:
         return "expired"
     return "open"
+
+
+def _airlock(policy: Policy) -> str:
+    rules = policy.disclosure_rules()
+    overrides = policy.platform.airlock.set_values()
+    changed = f" with {_overrides(overrides)}" if overrides else ""
+    return (
+        f"profile {policy.platform.airlock.profile}{changed}: cells of at least {rules.safe_threshold}, "
+        f"{rules.safe_dof_threshold} residual degrees of freedom"
+    )
+
+
+def _overrides(values: dict[str, int | float | bool]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in values.items())

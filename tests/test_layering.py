@@ -1,7 +1,9 @@
 """The folder tree is the architecture: dependencies point one way.
 
 - ``bulle.policies`` imports nothing else from bulle;
-- no subpackage imports ``bulle.hub`` (only the CLI may).
+- no subpackage imports ``bulle.hub`` (only the CLI may);
+- ``bulle.airlock`` (the disclosure checks, used by the hub and by the
+  extensions in bubbles) imports only ``bulle.policies`` from bulle.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ SUBPACKAGES = {
     "spawner": "bulle.spawner",
     "extensions": "bulle.extensions",
     "hub": "bulle.hub",
+    "bulle/airlock": "bulle.airlock",
 }
 
 
@@ -66,3 +69,12 @@ def test_no_subpackage_imports_the_hub(folder: str) -> None:
 def test_the_walker_sees_relative_imports() -> None:
     found = imported_modules(REPO / "policies", "bulle.policies")
     assert ("policies/loader.py", "bulle.policies.model") in found
+
+
+def test_airlock_imports_only_the_policies() -> None:
+    offending = sorted(
+        (file, name)
+        for file, name in imported_modules(REPO / "bulle" / "airlock", "bulle.airlock")
+        if (name == "bulle" or name.startswith("bulle.")) and not name.startswith(("bulle.airlock", "bulle.policies"))
+    )
+    assert offending == [], f"bulle.airlock may import only bulle.policies from bulle: {offending}"

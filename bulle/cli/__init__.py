@@ -12,6 +12,7 @@ from bulle import __version__
 
 from .access import access
 from .account import account
+from .airlock import airlock
 from .hub import demo, hub
 from .policy import policy
 from .trino import trino
@@ -29,3 +30,4 @@ main.add_command(demo)
 main.add_command(account)
 main.add_command(trino)
 main.add_command(access)
+main.add_command(airlock)

@@ -45,3 +45,8 @@ def test_tour(demo: Policy) -> None:
         check_user_can_start(demo, "alice", "snds-cardio", "notebook", NOW)
     with pytest.raises(PolicyDenied, match=r"the project expired on 2026-10-21 \(rule: validity\)"):
         check_user_can_start(demo, "alice", "pilot-2024", "notebook", NOW)
+
+
+def test_the_snds_project_has_the_snds_rule_of_11(demo: Policy) -> None:
+    assert demo.disclosure_rules("snds-cardio").safe_threshold == 11
+    assert demo.disclosure_rules("psy-cohort").safe_threshold == 10
