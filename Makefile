@@ -4,7 +4,9 @@
 #   make test   install what is needed, then run the linters and the tests
 #
 # Both are idempotent: each step runs only when its inputs changed. Debian
-# packages are installed only when missing (apt-get, as root or with sudo).
+# packages are installed only when missing (apt-get, as root or with sudo); a
+# package whose command is already on PATH counts as present (NodeSource's
+# nodejs ships npm and conflicts with Debian's npm package).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -44,6 +46,7 @@ install: $(VENV)/.installed $(NODE_BIN)/configurable-http-proxy
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do \
+	  command -v $$p >/dev/null 2>&1 && continue; \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -22,8 +22,11 @@ from .loader import load_policy, parse_policy
 from .model import Grant, Member, MemberRole, Platform, Profile, ProfileKind, Project, ProjectStatus, Quotas
 from .names import server_name, system_group, system_user
 from .policy import Policy, SourceFile
+from .sources import Column, Generalise, Source, SourceKind, TableMapping
 
 __all__ = [
+    "Column",
+    "Generalise",
     "Grant",
     "Member",
     "MemberRole",
@@ -38,7 +41,10 @@ __all__ = [
     "ProjectStatus",
     "Quotas",
     "RunningBubble",
+    "Source",
     "SourceFile",
+    "SourceKind",
+    "TableMapping",
     "check_user_can_login",
     "check_user_can_start",
     "load_policy",
