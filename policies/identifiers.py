@@ -77,14 +77,24 @@ def why_identifying(kind: str, column: str) -> str | None:
     return None
 
 
-def unhandled_identifiers(kind: str, columns: Iterable[str], treated: Iterable[str]) -> list[tuple[str, str]]:
-    """``(column, why)`` for every direct identifier among ``columns`` that ``treated`` does not name."""
+def _known(kind: str, column: str) -> str | None:
+    return KNOWN_DIRECT_IDENTIFIERS.get(kind, {}).get(column)
+
+
+def unhandled_identifiers(
+    kind: str, columns: Iterable[str], treated: Iterable[str], *, by_words: bool = True
+) -> list[tuple[str, str]]:
+    """``(column, why)`` for every direct identifier among ``columns`` that ``treated`` does not name.
+
+    With ``by_words=False`` only the kind's dictionary list counts: the columns come from a
+    data dictionary, whose meaning is known, and words like ``concept_name`` would mislead.
+    """
     handled = set(treated)
     found = []
     for column in columns:
         if column in handled:
             continue
-        why = why_identifying(kind, column)
+        why = why_identifying(kind, column) if by_words else _known(kind, column)
         if why is not None:
             found.append((column, why))
     return found

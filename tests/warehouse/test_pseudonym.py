@@ -106,7 +106,7 @@ def test_short_key_is_refused_without_showing_it() -> None:
 
 def test_key_from_missing_env_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BULLE_TEST_KEY", raising=False)
-    with pytest.raises(KeyProblem, match="BULLE_TEST_KEY .* is unset"):
+    with pytest.raises(KeyProblem, match=r"BULLE_TEST_KEY .* is unset"):
         PseudonymKey.from_env("BULLE_TEST_KEY")
 
 
@@ -120,7 +120,9 @@ def test_key_from_file_ignores_the_final_newline(tmp_path, key: PseudonymKey, ke
     ("values", "to", "expected"),
     [
         pytest.param(pa.array([dt.date(1984, 5, 2), None]), "year", [1984, None], id="date-to-year"),
-        pytest.param(pa.array([dt.datetime(1984, 5, 2, 10)]), "month", ["1984-05"], id="timestamp-to-month"),
+        pytest.param(
+            pa.array([dt.datetime(1984, 5, 2, 10, tzinfo=dt.UTC)]), "month", ["1984-05"], id="timestamp-to-month"
+        ),
         pytest.param(pa.array(["1984-05-02"]), "year", [1984], id="text-to-year"),
         pytest.param(
             pa.array(["75012", "97411", "20000", "20250", "2A004", None]),

@@ -1,0 +1,161 @@
+"""``bulle ingest`` and ``bulle warehouse``: load sources, read the warehouse's history."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from bulle.policies import PolicyInvalid
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+
+state_option = click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="BULLE_STATE_DIR",
+    default=Path("/var/lib/bulle"),
+    show_default=True,
+    help="bulle's state folder (env BULLE_STATE_DIR); the embedded warehouse lives in its warehouse/ folder.",
+)
+config_option = click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Python configuration file setting c.Warehouse (catalog URL, S3, keys); repeatable.",
+)
+
+
+def _settings(configs: tuple[Path, ...], state_dir: Path):  # type: ignore[no-untyped-def]
+    from bulle.warehouse.config import load_warehouse_config
+
+    return load_warehouse_config(configs, state_dir)
+
+
+def _fail(message: str, status: int = EXIT_FAILED) -> None:
+    click.echo(f"bulle: {message}", err=True)
+    raise SystemExit(status)
+
+
+@click.command()
+@click.option(
+    "--policy",
+    "policy_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="BULLE_POLICY_DIR",
+    required=True,
+    help="Policy folder holding sources/<name>.yaml (env BULLE_POLICY_DIR).",
+)
+@state_option
+@config_option
+@click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
+@click.argument("source")
+def ingest(policy_dir: Path, state_dir: Path, configs: tuple[Path, ...], dry_run: bool, source: str) -> None:
+    """Load SOURCE's new and changed files into the warehouse.
+
+    Each table is committed in one Iceberg snapshot, or not at all: a table
+    with an unreadable file, an untreated identifier, or more rejected rows
+    than the source's error budget makes the run commit nothing (exit 1). A
+    policy with errors exits 2. The load report is written to
+    <state>/warehouse/reports/.
+    """
+    from bulle.warehouse.ingest import SourceNotFound
+    from bulle.warehouse.ingest import ingest as run_ingest
+    from bulle.warehouse.pseudonym import KeyProblem
+    from bulle.warehouse.report import format_report
+
+    settings = _settings(configs, state_dir)
+    console = Console(stderr=True)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    try:
+        with progress:
+            report = run_ingest(settings, policy_dir, source, dry_run=dry_run, progress=progress)
+    except PolicyInvalid as invalid:
+        for error in invalid.errors:
+            click.echo(f"{policy_dir / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        _fail("the policy has errors; nothing was loaded", EXIT_INVALID)
+        return
+    except (SourceNotFound, KeyProblem) as exc:
+        _fail(str(exc))
+        return
+    click.echo(format_report(report))
+    if not dry_run:
+        click.echo(f"Load report: {settings.layout.warehouse_reports / (report.run_id + '.json')}")
+    if report.failed:
+        raise SystemExit(EXIT_FAILED)
+
+
+@click.group()
+def warehouse() -> None:
+    """Look at the warehouse: tables, their history, their past contents."""
+
+
+@warehouse.command("history")
+@state_option
+@config_option
+@click.argument("table")
+def history_command(state_dir: Path, configs: tuple[Path, ...], table: str) -> None:
+    """List the snapshots of TABLE (namespace.table), oldest first."""
+    from bulle.warehouse.catalog import open_catalog
+    from bulle.warehouse.history import HistoryProblem, open_table, table_history
+
+    try:
+        entries = table_history(open_table(open_catalog(_settings(configs, state_dir)), table))
+    except HistoryProblem as exc:
+        _fail(str(exc))
+        return
+    view = RichTable("snapshot", "committed (UTC)", "operation", "source", "run", "files", "+rows", "-rows", "rows")
+    for e in entries:
+        view.add_row(
+            str(e.snapshot_id),
+            e.committed_at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.operation,
+            e.source,
+            e.run_id,
+            e.files,
+            str(e.rows_added),
+            str(e.rows_deleted),
+            str(e.total_rows),
+        )
+    Console(width=200).print(view)
+
+
+@warehouse.command("show")
+@state_option
+@config_option
+@click.option("--as-of", "as_of", required=True, help="A snapshot id, or an ISO date or time (UTC unless zoned).")
+@click.option("--limit", default=20, show_default=True, help="At most this many rows (printed as CSV).")
+@click.argument("table")
+def show_command(state_dir: Path, configs: tuple[Path, ...], as_of: str, limit: int, table: str) -> None:
+    """Print TABLE (namespace.table) as it was at --as-of."""
+    from bulle.warehouse.catalog import open_catalog
+    from bulle.warehouse.history import HistoryProblem, open_table, read_as_of, resolve_as_of
+
+    try:
+        iceberg_table = open_table(open_catalog(_settings(configs, state_dir)), table)
+        snapshot_id = resolve_as_of(iceberg_table, as_of)
+    except HistoryProblem as exc:
+        _fail(str(exc))
+        return
+    rows = read_as_of(iceberg_table, snapshot_id)
+    click.echo(f"# {table} at snapshot {snapshot_id}: {rows.num_rows} rows", err=True)
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(rows.slice(0, limit), sink)
+    sys.stdout.write(sink.getvalue().to_pybytes().decode())
