@@ -150,6 +150,7 @@ class _Run:
         reads = reader_for(self.source.kind)(self.source, files, self.key, policy_dir)
         self.report.unmatched_files = reads.unmatched
         self.report.problems.extend(reads.problems)
+        self.report.rejections = sorted(reads.rejections)
         if self.source.kind not in FLAT_KINDS:
             reads.tables.extend(self._empty_reads(files, {r.table for r in reads.tables}))
         pending: list[StagedTable] = []
@@ -160,6 +161,8 @@ class _Run:
                 staged.append((read, table))
                 if table is not None:
                     pending.append(table)
+            rows_read = sum(t.rows_read for t in self.report.tables) + len(reads.rejections)
+            self.report.budget = self.source.budget_for(rows_read)
             if self.report.failed or self.report.dry_run:
                 return
             for read, table in staged:

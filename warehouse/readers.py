@@ -17,7 +17,7 @@ from bulle.policies import Source, SourceKind, TableMapping
 
 from .dictionary import ColumnDef, DictionaryProblem, load_dictionary
 from .flat import read_flat_table
-from .loads import InputFile, TableRead
+from .loads import InputFile, Rejection, TableRead
 from .pseudonym import PseudonymKey
 
 _SUFFIXES = (".csv.gz", ".tsv.gz", ".csv", ".tsv", ".parquet")
@@ -25,11 +25,16 @@ _SUFFIXES = (".csv.gz", ".tsv.gz", ".csv", ".tsv", ".parquet")
 
 @dataclass
 class Reads:
-    """The table reads of one run, and the files no table pattern matched."""
+    """The table reads of one run, the files no table pattern matched, and what no table owns.
+
+    ``rejections`` are rows rejected before any table could be told (a line of an
+    NDJSON file that is not JSON); they count against the error budget of the run.
+    """
 
     tables: list[TableRead] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 Reader = Callable[[Source, Sequence[InputFile], PseudonymKey, Path], Reads]

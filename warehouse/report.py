@@ -73,12 +73,15 @@ class LoadReport:
     unchanged_files: int = 0
     unmatched_files: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    budget: int = 0
     committed: bool = False
     finished: str = ""
 
     @property
     def failed(self) -> bool:
-        return bool(self.problems) or any(t.failed for t in self.tables)
+        over = len(self.rejections) > self.budget
+        return bool(self.problems) or over or any(t.failed for t in self.tables)
 
     @property
     def status(self) -> str:
@@ -104,6 +107,7 @@ class LoadReport:
                     rows_rejected=file_report.rows_rejected,
                     rejections=[str(r) for r in file_report.rejections],
                 )
+        document["rejections"] = [str(r) for r in self.rejections]
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
@@ -139,6 +143,9 @@ def format_report(report: LoadReport) -> str:
         )
     for problem in report.problems:
         lines.append(f"error: {problem}")
+    lines.extend(f"rejected: {rejection}" for rejection in report.rejections[:MAX_SHOWN_REJECTIONS])
+    if len(report.rejections) > report.budget:
+        lines.append(f"error: {len(report.rejections)} rejected records exceed the error budget of {report.budget}")
     for table in report.tables:
         for problem in table.problems:
             lines.append(f"error: {table.table}: {problem}")
