@@ -133,16 +133,17 @@ def commit_table(
     staged: StagedTable,
     properties: Mapping[str, str],
     summary: dict[str, str],
-    replaced_digests: Iterable[str],
+    replaced_files: Iterable[str],
     already_loaded: Callable[[Table], set[str]],
     attempts: int,
 ) -> int:
     """Commit the staged files in one transaction (stage 2); returns the new snapshot id.
 
-    ``already_loaded(table)`` gives the digests of this run's files that the
-    table's history already holds: checked again before each attempt.
+    ``replaced_files`` are the keys of changed files whose earlier rows are deleted;
+    ``already_loaded(table)`` gives the keys of this run's files that the table's
+    history already holds at their current digest: checked again before each attempt.
     """
-    replaced = sorted(set(replaced_digests))
+    replaced = sorted(set(replaced_files))
     for attempt in range(attempts):
         transaction, _ = _begin(catalog, staged.identifier, staged.arrow_schema, properties)
         _check_same_field_ids(transaction, staged)

@@ -107,10 +107,10 @@ def read_fhir(source: Source, files: Sequence[InputFile], key: PseudonymKey, pol
         resource_type = resource["resourceType"]
         clean = _deidentify(resource, _Resolver(full_urls, pseudonyms))
         row = _patient_row(clean) if resource_type == "Patient" else _row(clean)
-        row[FILE_COLUMN] = file.sha256
+        row[FILE_COLUMN] = file.key
         name = table_name(resource_type)
         rows.setdefault(name, []).append(row)
-        counts.setdefault(name, Counter())[file.sha256] += 1
+        counts.setdefault(name, Counter())[file.key] += 1
     for name, table_rows in sorted(rows.items()):
         schema = (PATIENT_SCHEMA if name == "patient" else COMMON_SCHEMA).append(pa.field(FILE_COLUMN, pa.string()))
         data = treat_batch(pa.Table.from_pylist(table_rows, schema=schema), source, key)

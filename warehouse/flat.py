@@ -93,7 +93,7 @@ def read_flat_table(
             _query(con, source, members, header, columns, i) for i, (header, members) in enumerate(groups.items())
         ]
     arrow_schema = _union_schema([schema for _, schema, _ in queries], columns)
-    digests = {str(f.path): f.sha256 for f in files}
+    digests = {str(f.path): f.key for f in files}
     relative = {str(f.path): f.relative for f in files}
 
     def stream(read: TableRead) -> Iterator[pa.RecordBatch]:

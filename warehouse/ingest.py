@@ -21,6 +21,7 @@ writes nothing, not even the report's data files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import secrets
@@ -148,7 +149,7 @@ class _Run:
         if not files:
             return
         reads = reader_for(self.source.kind)(self.source, files, self.key, policy_dir)
-        self.report.unmatched_files = reads.unmatched
+        self.report.skipped_files = reads.skipped
         self.report.problems.extend(reads.problems)
         self.report.rejections = sorted(reads.rejections)
         if self.source.kind not in FLAT_KINDS:
@@ -192,13 +193,14 @@ class _Run:
         paths = discover_files(self.source, root)
         with ThreadPoolExecutor(max_workers=4) as pool:
             files = list(pool.map(lambda p: input_file(p, root), paths))
-        self.path_keys = path_keys(self.key, files)
+        keys = path_keys(self.key, files)
+        files = [dataclasses.replace(f, key=keys[f.relative]) for f in files]
         changed = [f for f in files if self._needs_reading(f)]
         self.report.unchanged_files = len(files) - len(changed)
         return changed
 
     def _needs_reading(self, file: InputFile) -> bool:
-        path_key = self.path_keys[file.relative]
+        path_key = file.key
         if self.source.kind in FLAT_KINDS:
             # A flat file feeds one table; a table that never saw it has no entry, and reads it.
             holders = [r for r in self.recorded.values() if path_key in r]
@@ -231,7 +233,7 @@ class _Run:
         staged = None
         identifier = (self.source.namespace, read.table)
         try:
-            if self.report.dry_run or self.report.failed:
+            if self.report.dry_run:
                 for _ in batches:
                     pass
             else:
@@ -247,7 +249,7 @@ class _Run:
     def _skip_loaded(self, read: TableRead, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """Drop rows of files this table already holds (a multi-table run that stopped half-way)."""
         recorded = self.recorded.get(read.table, {})
-        done = [f.sha256 for f in read.files if recorded.get(self.path_keys[f.relative]) == f.sha256]
+        done = [f.key for f in read.files if recorded.get(f.key) == f.sha256]
         if not done:
             yield from batches
             return
@@ -274,7 +276,7 @@ class _Run:
                 FileReport(
                     file.relative,
                     file.sha256,
-                    read.rows_by_file.get(file.sha256, 0),
+                    read.rows_by_file.get(file.key, 0),
                     sorted(rejections.get(file.relative, [])),
                 )
             )
@@ -284,21 +286,16 @@ class _Run:
     def _commit(self, read: TableRead, staged: StagedTable) -> None:
         table_report = next(t for t in self.report.tables if t.table == read.table)
         recorded = self.recorded.get(read.table, {})
-        entries = [
-            ManifestEntry(self.path_keys[f.relative], f.sha256, read.rows_by_file.get(f.sha256, 0)) for f in read.files
-        ]
-        replaced = [
-            recorded[e.path_key] for e in entries if e.path_key in recorded and recorded[e.path_key] != e.sha256
-        ]
+        entries = [ManifestEntry(f.key, f.sha256, read.rows_by_file.get(f.key, 0)) for f in read.files]
+        # A changed file's earlier rows go: they are the rows carrying its key.
+        replaced = [e.path_key for e in entries if e.path_key in recorded and recorded[e.path_key] != e.sha256]
         summary = self._summary(read.files, table_report)
         location = self._write_manifest(staged, summary, entries)
         summary[MANIFEST_PROPERTY] = location
 
         def already_loaded(table: Table) -> set[str]:
             now = recorded_files(table, self.source.name)
-            return {
-                e.sha256 for e in entries if now.get(e.path_key) == e.sha256 and recorded.get(e.path_key) != e.sha256
-            }
+            return {e.path_key for e in entries if now.get(e.path_key) == e.sha256 != recorded.get(e.path_key)}
 
         table_report.snapshot_id = commit_table(
             self.catalog, staged, self.properties, summary, replaced, already_loaded, self.attempts

@@ -13,9 +13,10 @@ Vocabulary shared by the readers and the ingest:
   schema and a stream of record batches, and, once the stream is consumed,
   the rows per file, the rejections and the problems.
 
-Every table gets a column :data:`FILE_COLUMN` holding the digest of the file
-each row came from: it lets a changed file replace its earlier rows, and it
-names no file, so no identifier hides in a path.
+Every table gets a column :data:`FILE_COLUMN` holding the *key* of the file
+each row came from (the pseudonym of its relative path): it lets a changed
+file replace its earlier rows, and it names no file, so no identifier hides in
+a path. Counters of rows per file are keyed the same way.
 """
 
 from __future__ import annotations
@@ -28,16 +29,19 @@ from pathlib import Path
 
 import pyarrow as pa
 
-FILE_COLUMN = "_bulle_file_sha256"
+FILE_COLUMN = "_bulle_file"
 _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class InputFile:
+    """One file of a source; ``key`` is the pseudonym of ``relative`` (see :mod:`.registry`)."""
+
     path: Path
     relative: str
     sha256: str
     size: int
+    key: str = ""
 
 
 def file_digest(path: Path) -> str:
@@ -84,17 +88,16 @@ class TableRead:
         return sum(self.rows_by_file.values())
 
 
-def with_file_column(batch: pa.RecordBatch | pa.Table, sha256: str) -> pa.RecordBatch | pa.Table:
-    """``batch`` plus the :data:`FILE_COLUMN` of the one file it came from."""
-    column = pa.array([sha256] * batch.num_rows, pa.string()) if batch.num_rows else pa.array([], pa.string())
-    return batch.append_column(FILE_COLUMN, column)
+def static_read(
+    table: str, files: list[InputFile], data: pa.Table, counts: Counter[str], *, from_dictionary: bool = True
+) -> TableRead:
+    """A :class:`TableRead` of rows already in memory (the readers of FHIR, VCF, DICOM, BIDS).
 
-
-def static_read(table: str, files: list[InputFile], data: pa.Table, counts: Counter[str]) -> TableRead:
-    """A :class:`TableRead` of rows already in memory (the readers of FHIR, VCF, DICOM, BIDS)."""
+    Their columns are set by bulle (``from_dictionary``), unless they come from the files.
+    """
 
     def stream(read: TableRead) -> Iterator[pa.RecordBatch]:
         read.rows_by_file.update(counts)
         yield from data.to_batches()
 
-    return TableRead(table, files, data.schema, stream)
+    return TableRead(table, files, data.schema, stream, from_dictionary=from_dictionary)

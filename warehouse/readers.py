@@ -25,14 +25,14 @@ _SUFFIXES = (".csv.gz", ".tsv.gz", ".csv", ".tsv", ".parquet")
 
 @dataclass
 class Reads:
-    """The table reads of one run, the files no table pattern matched, and what no table owns.
+    """The table reads of one run, the files skipped (with why), and what no table owns.
 
     ``rejections`` are rows rejected before any table could be told (a line of an
     NDJSON file that is not JSON); they count against the error budget of the run.
     """
 
     tables: list[TableRead] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -79,7 +79,7 @@ def read_flat(source: Source, files: Sequence[InputFile], key: PseudonymKey, pol
         if source.tables:
             mapping = _mapping_for(file.relative, source.tables)
             if mapping is None:
-                reads.unmatched.append(file.relative)
+                reads.skipped.append(f"{file.relative}: it matches no table pattern of the descriptor")
                 continue
             mappings[mapping.table] = mapping
             table = mapping.table

@@ -71,7 +71,7 @@ class LoadReport:
     dry_run: bool
     tables: list[TableReport] = field(default_factory=list)
     unchanged_files: int = 0
-    unmatched_files: list[str] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     budget: int = 0
@@ -130,8 +130,7 @@ def format_report(report: LoadReport) -> str:
     lines.append(f"Source {report.source}, run {report.run_id} ({report.status}); key id {report.key_id}.")
     if report.unchanged_files:
         lines.append(f"{report.unchanged_files} file(s) unchanged since their last load were skipped.")
-    for name in report.unmatched_files:
-        lines.append(f"skipped {name}: it matches no table pattern of the descriptor")
+    lines.extend(f"skipped {entry}" for entry in report.skipped_files)
     width = max([len(t.table) for t in report.tables] + [5])
     if report.tables:
         lines.append(f"  {'table':<{width}} {'files':>6} {'read':>10} {'written':>10} {'rejected':>9}  snapshot")

@@ -50,8 +50,8 @@ def read_vcf(source: Source, files: Sequence[InputFile], key: PseudonymKey, poli
             continue
         variants.append(file_variants)
         genotypes.append(file_genotypes)
-        counts["variants"][file.sha256] += file_variants.num_rows
-        counts["genotypes"][file.sha256] += file_genotypes.num_rows
+        counts["variants"][file.key] += file_variants.num_rows
+        counts["genotypes"][file.key] += file_genotypes.num_rows
     if reads.problems:
         return reads
     for name, parts, schema in (("variants", variants, VARIANTS), ("genotypes", genotypes, GENOTYPES)):
@@ -104,14 +104,14 @@ def _read_records(vcf: Any, file: InputFile, key: PseudonymKey) -> tuple[pa.Tabl
         fixed["filter"].append(record.FILTER)
         fixed["info"].append(json.dumps({k: _plain(v) for k, v in record.INFO}, sort_keys=True))
         if len(samples) and "GT" in record.FORMAT:
-            genotype_parts.append(_genotypes(record, variant_id, samples, file.sha256))
-    fixed[FILE_COLUMN] = [file.sha256] * len(fixed["variant_id"])
+            genotype_parts.append(_genotypes(record, variant_id, samples, file.key))
+    fixed[FILE_COLUMN] = [file.key] * len(fixed["variant_id"])
     variants = pa.Table.from_pydict(fixed, schema=VARIANTS)
     genotypes = pa.concat_tables(genotype_parts) if genotype_parts else GENOTYPES.empty_table()
     return variants, genotypes
 
 
-def _genotypes(record: Any, variant_id: str, samples: pa.Array, sha256: str) -> pa.Table:
+def _genotypes(record: Any, variant_id: str, samples: pa.Array, file_key: str) -> pa.Table:
     calls = record.genotype.array()  # samples x (ploidy + phased flag), -1 for missing
     alleles = calls[:, :-1]
     separator = np.where(calls[:, -1] == 1, "|", "/")
@@ -131,7 +131,7 @@ def _genotypes(record: Any, variant_id: str, samples: pa.Array, sha256: str) -> 
             pa.array(record.gt_types.astype(np.int8)),
             pa.array(np.asarray(record.gt_depths, dtype=np.int32)),
             pa.array(np.asarray(record.gt_quals, dtype=np.float32)),
-            pa.array([sha256] * count, pa.string()),
+            pa.array([file_key] * count, pa.string()),
         ],
         schema=GENOTYPES,
     )
