@@ -46,13 +46,13 @@ def read_sse_customer_key(path: str | Path) -> str:
     return base64.b64encode(raw).decode()
 
 
-def sse_c_request_parameters(properties: Properties) -> dict[str, str]:
+def sse_c_request_parameters(properties: Properties) -> dict[str, str | bytes]:
     """The S3 request parameters that turn on SSE-C (empty when no key is configured)."""
     key = properties.get(SSE_C_KEY_PROPERTY)
     if not key:
         return {}
-    # botocore base64-encodes the key and adds its MD5 itself: give it the raw bytes as text.
-    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64decode(key).decode("latin-1")}
+    # botocore base64-encodes the key and adds its MD5 itself: give it the raw bytes.
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64decode(key)}
 
 
 def _s3_filesystem(properties: Properties) -> Any:
