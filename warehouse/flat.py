@@ -115,6 +115,8 @@ def read_flat_table(
 def _header(path: Path, source: Source) -> list[str]:
     if is_parquet(path):
         return list(pq.read_schema(path).names)
+    if path.name.endswith(".gz"):
+        _check_gzip_complete(path)
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as raw:
         first = raw.readline()
@@ -122,6 +124,13 @@ def _header(path: Path, source: Source) -> list[str]:
     if not text:
         raise EOFError("the file is empty: it has no header line")
     return next(csv.reader(io.StringIO(text), delimiter=_delimiter(path, source)))
+
+
+def _check_gzip_complete(path: Path) -> None:
+    """Raise EOFError when a gzip file stops before its end marker (DuckDB would read it as if it ended there)."""
+    with gzip.open(path, "rb") as stream:
+        while stream.read(1 << 22):
+            pass
 
 
 def _delimiter(path: Path, source: Source) -> str:
@@ -138,6 +147,8 @@ def _unreadable(file: InputFile, exc: Exception, source: Source) -> str:
         )
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and str(exc).startswith("Not a gzip"):
         return f"{file.relative}:1: not a gzip file, though its name ends in .gz"
+    if isinstance(exc, EOFError) and "end-of-stream" in str(exc):
+        return f"{file.relative}:1: the gzip stream stops before its end: the file is truncated"
     reason = getattr(exc, "strerror", None) or str(exc)
     return f"{file.relative}:1: cannot be read: {reason}"
 
@@ -177,8 +188,8 @@ def _query(
     types = {c.name: c.type for c in columns} if columns is not None else None
     rejects = None
     if is_parquet(files[0].path):
-        select = "*" if types is None else ", ".join(_cast(name, types[name]) for name in header)
-        sql = f"SELECT {select}, {_SOURCE_FILE} FROM read_parquet({paths}, filename={sql_text(_SOURCE_FILE)})"  # noqa: S608 - literals go through sql_text()
+        select = "*" if types is None else ", ".join([*(_cast(name, types[name]) for name in header), _SOURCE_FILE])
+        sql = f"SELECT {select} FROM read_parquet({paths}, filename={sql_text(_SOURCE_FILE)})"  # noqa: S608 - literals go through sql_text()
     else:
         rejects = f"bulle_rejects_{index}"
         options = {
@@ -194,7 +205,7 @@ def _query(
             "rejects_scan": sql_text(f"bulle_scans_{index}"),
         }
         if types is None:
-            options.update({"auto_detect": "true", "union_by_name": "true"})
+            options["auto_detect"] = "true"
         else:
             declared = ", ".join(f"{sql_text(name)}: {sql_text(DUCKDB_TYPES[types[name]])}" for name in header)
             options.update({"auto_detect": "false", "columns": "{" + declared + "}"})
@@ -268,11 +279,15 @@ def _rejections(
         f"FROM {rejects} e JOIN bulle_scans_{index} s USING (scan_id, file_id) ORDER BY 1, 2"
     ).fetchall()
     found = []
+    seen: set[tuple[str, int]] = set()
     for path, line, column, error_type, message in rows:
+        if (path, line) in seen:
+            continue  # DuckDB reports a short line once per missing column: one rejected row
+        seen.add((path, line))
         reason = message
         if error_type == "INVALID ENCODING":
             reason = f"{message} {_ENCODING_HINT[source.csv_encoding].capitalize()}."
-        elif column:
+        elif column and error_type not in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             reason = f"column {column}: {message}"
         found.append(Rejection(relative.get(path, path), int(line), reason))
     return found
