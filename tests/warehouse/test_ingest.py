@@ -63,7 +63,8 @@ def test_csv_is_loaded_pseudonymised_and_generalised(tmp_path: Path, settings: W
     policy = make_source(tmp_path)
     write_csv(tmp_path, "visits_1.csv", ["P1,Dupont,1970-05-02,75012,3", "P2,Martin,1982-11-30,97411,4"])
     report = run_ingest(settings, policy, "clinic")
-    assert report.committed and not report.failed
+    assert report.committed
+    assert not report.failed
     rows = visits(settings).sort_by("score").to_pylist()
     assert [r["patient"] for r in rows] == [pseudonym_of(key, "P1"), pseudonym_of(key, "P2")]
     assert [(r["birth"], r["postcode"]) for r in rows] == [(1970, "75"), (1982, "974")]
@@ -161,7 +162,8 @@ def test_rejected_rows_over_the_budget_commit_nothing(tmp_path: Path, settings: 
     policy = make_source(tmp_path, budget="1")
     write_csv(tmp_path, "visits_1.csv", ["P1,Dupont,1970-05-02,75012,3", "P2,Martin,bad,75001,4", "P3,Durand"])
     report = run_ingest(settings, policy, "clinic")
-    assert report.failed and not report.committed
+    assert report.failed
+    assert not report.committed
     assert report.tables[0].over_budget
     assert_nothing_written(settings)
 
@@ -197,7 +199,8 @@ def test_truncated_gzip_gives_an_error_and_commits_nothing(tmp_path: Path, setti
     payload = gzip.compress((HEADER + "P1,Dupont,1970-05-02,75012,3\n" * 2000).encode())
     (tmp_path / "data" / "visits_1.csv.gz").write_bytes(payload[: len(payload) // 2])
     report = run_ingest(settings, policy, "clinic")
-    assert report.failed and not report.committed
+    assert report.failed
+    assert not report.committed
     assert report.tables[0].problems == [
         "visits_1.csv.gz:1: the gzip stream stops before its end: the file is truncated"
     ]
@@ -278,15 +281,17 @@ def test_cli_ingest_history_and_show(tmp_path: Path, settings: Warehouse, monkey
     assert result.exit_code == 0, result.output
     assert "(committed)" in result.output
     history = runner.invoke(main, ["warehouse", "history", "clinic.visits", *state])
-    assert history.exit_code == 0 and "clinic" in history.output
+    assert history.exit_code == 0
+    assert "clinic" in history.output
     shown = runner.invoke(main, ["warehouse", "show", "clinic.visits", "--as-of", "2999-01-01", *state])
-    assert shown.exit_code == 0 and '"patient","birth","postcode","score","_bulle_file"' in shown.output
+    assert shown.exit_code == 0
+    assert '"patient","birth","postcode","score","_bulle_file"' in shown.output
     missing = runner.invoke(main, ["warehouse", "history", "clinic.nothing", *state])
-    assert (
-        missing.exit_code == 1 and "there is no table clinic.nothing; tables in clinic: clinic.visits" in missing.output
-    )
+    assert missing.exit_code == 1
+    assert "there is no table clinic.nothing; tables in clinic: clinic.visits" in missing.output
     unknown = runner.invoke(main, ["ingest", "nope", "--policy", str(policy), *state])
-    assert unknown.exit_code == 1 and "the policy has no source 'nope'" in unknown.output
+    assert unknown.exit_code == 1
+    assert "the policy has no source 'nope'" in unknown.output
 
 
 def test_cli_ingest_without_a_key_says_how_to_give_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
