@@ -13,7 +13,8 @@ Vocabulary:
   after the file;
 - a *schema* is declared per table (``columns``), taken from a *data
   dictionary* (the OMOP CDM specification, SNDS Table Schema JSON files), or
-  inferred from the files when ``infer_schema: true``;
+  inferred from the files when ``infer_schema: true``; ``column_types``
+  corrects a dictionary where it disagrees with the files;
 - a *treatment* says what happens to an identifying column on the way in:
   ``pseudonymise`` (keyed HMAC, deterministic), ``drop``, ``generalise`` to a
   coarser value (a date to its ``year`` or ``month``, a French postcode or
@@ -162,6 +163,11 @@ class Source(Strict):
         description="omop-cdm-5.4, omop-cdm-5.3, snds, or a folder of Table Schema JSON files",
     )
     infer_schema: bool = False
+    column_types: Mapping[str, ColumnType] = Field(
+        default_factory=dict,
+        description="types that replace the dictionary's for these columns, in every table (a dictionary "
+        "that disagrees with the files, e.g. a month typed as a date)",
+    )
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None
     encoding: Literal["utf-8", "latin-1"] | None = None
     header: bool = True
@@ -214,7 +220,7 @@ def check_source(source: Located[Source]) -> list[PolicyError]:
 def _schema_problems(source: Located[Source]) -> Iterable[PolicyError]:
     value = source.value
     if value.kind not in FLAT_KINDS:
-        for key in ("tables", "dictionary", "infer_schema", "delimiter", "encoding", "date_format"):
+        for key in ("tables", "dictionary", "infer_schema", "column_types", "delimiter", "encoding", "date_format"):
             if key in value.model_fields_set:
                 yield source.error(
                     (key,), key, f"{key} is not used by sources of kind {value.kind.value}, whose tables are fixed"

@@ -33,6 +33,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
 from pyiceberg.expressions import In
+from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.schema import Schema
@@ -55,6 +56,8 @@ class StagedTable:
     schema: Schema
     data_files: list[DataFile]
     is_new: bool
+    location: str
+    io: FileIO
 
 
 def table_properties(source: str, key_id: str) -> dict[str, str]:
@@ -117,15 +120,13 @@ def stage_table(
     reader = pa.RecordBatchReader.from_batches(arrow_schema, batches)
     io = transaction._table.io
     files = list(_dataframe_to_data_files(table_metadata=metadata, df=reader, io=io, write_uuid=uuid.uuid4()))
-    return StagedTable(identifier, arrow_schema, metadata.schema(), files, is_new)
+    return StagedTable(identifier, arrow_schema, metadata.schema(), files, is_new, metadata.location, io)
 
 
-def discard_staged(catalog: Catalog, staged: StagedTable, properties: Mapping[str, str]) -> None:
+def discard_staged(staged: StagedTable) -> None:
     """Delete the data files of a run that will not be committed."""
-    transaction, _ = _begin(catalog, staged.identifier, staged.arrow_schema, properties)
-    io = transaction._table.io
     for data_file in staged.data_files:
-        io.delete(data_file.file_path)
+        staged.io.delete(data_file.file_path)
 
 
 def commit_table(

@@ -72,10 +72,14 @@ def read_flat_table(
     files: Sequence[InputFile],
     columns: Sequence[ColumnDef] | None,
     key: PseudonymKey,
+    con: duckdb.DuckDBPyConnection,
     *,
     from_dictionary: bool = False,
 ) -> TableRead:
-    """Plan the read of ``files`` into ``table``; ``columns`` is the schema, None to infer it."""
+    """Plan the read of ``files`` into ``table``; ``columns`` is the schema, None to infer it.
+
+    ``con`` is the run's DuckDB connection; each table's rejects tables are named after it.
+    """
     problems: list[str] = []
     groups: dict[tuple[str, ...], list[InputFile]] = {}
     for file in files:
@@ -86,11 +90,11 @@ def read_flat_table(
             continue
         problems.extend(_header_problems(file, header, columns, table))
         groups.setdefault(header, []).append(file)
-    con = duckdb.connect(config={"threads": 2})
     queries = []
     if not problems:
         queries = [
-            _query(con, source, members, header, columns, i) for i, (header, members) in enumerate(groups.items())
+            _query(con, source, members, header, columns, f"{table}_{i}")
+            for i, (header, members) in enumerate(groups.items())
         ]
     arrow_schema = _union_schema([schema for _, schema, _ in queries], columns)
     digests = {str(f.path): f.key for f in files}
@@ -181,7 +185,7 @@ def _query(
     files: Sequence[InputFile],
     header: Sequence[str],
     columns: Sequence[ColumnDef] | None,
-    index: int,
+    index: str,
 ) -> tuple[str, pa.Schema, str | None]:
     """(SQL, Arrow schema, rejects table or None) of one group of files sharing a header."""
     paths = "[" + ", ".join(sql_text(str(f.path)) for f in files) + "]"

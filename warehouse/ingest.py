@@ -175,7 +175,7 @@ class _Run:
             self.report.problems.append(str(exc))
         finally:
             for table in pending:
-                discard_staged(self.catalog, table, self.properties)
+                discard_staged(table)
 
     def _existing_tables(self) -> dict[str, Table]:
         try:
@@ -242,7 +242,7 @@ class _Run:
             table_report.problems.append(str(exc))
         self._fill_report(table_report, read)
         if staged is not None and table_report.failed:
-            discard_staged(self.catalog, staged, self.properties)
+            discard_staged(staged)
             return None
         return staged
 
@@ -317,16 +317,8 @@ class _Run:
         return summary
 
     def _write_manifest(self, staged: StagedTable, summary: dict[str, str], entries: list[ManifestEntry]) -> str:
-        table = load_or_none(self.catalog, staged.identifier)
-        if table is None:
-            transaction = self.catalog.create_table_transaction(
-                staged.identifier, schema=staged.arrow_schema, properties=self.properties
-            )
-            io, table_location = transaction._table.io, transaction.table_metadata.location
-        else:
-            io, table_location = table.io, table.metadata.location
-        location = manifest_location(table_location, self.report.run_id)
-        write_manifest(io, location, summary, entries)
+        location = manifest_location(staged.location, self.report.run_id)
+        write_manifest(staged.io, location, summary, entries)
         return location
 
 

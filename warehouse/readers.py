@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+import duckdb
+
 from bulle.policies import Source, SourceKind, TableMapping
 
 from .dictionary import ColumnDef, DictionaryProblem, load_dictionary
@@ -93,6 +95,7 @@ def read_flat(source: Source, files: Sequence[InputFile], key: PseudonymKey, pol
         except DictionaryProblem as exc:
             reads.problems.append(str(exc))
             return reads
+    con = duckdb.connect(config={"threads": 2})
     for table, table_files in sorted(by_table.items()):
         columns: Sequence[ColumnDef] | None = None
         from_dictionary = False
@@ -102,13 +105,18 @@ def read_flat(source: Source, files: Sequence[InputFile], key: PseudonymKey, pol
         elif dictionary is not None:
             columns = dictionary.get(table)
             from_dictionary = True
+            if columns is not None and source.column_types:
+                types = source.column_types
+                columns = tuple(ColumnDef(c.name, types.get(c.name, c.type), c.required) for c in columns)
             if columns is None:
                 reads.problems.append(
                     f"table {table} (from {table_files[0].relative}) is not in dictionary {source.schema_dictionary}; "
                     "map its files to one of the dictionary's tables under tables, or declare its columns"
                 )
                 continue
-        reads.tables.append(read_flat_table(source, table, table_files, columns, key, from_dictionary=from_dictionary))
+        reads.tables.append(
+            read_flat_table(source, table, table_files, columns, key, con, from_dictionary=from_dictionary)
+        )
     return reads
 
 
