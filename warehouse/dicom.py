@@ -17,6 +17,7 @@ A file pydicom cannot read is a rejected row (``file:1: reason``).
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,19 +73,18 @@ def read_dicom(source: Source, files: Sequence[InputFile], key: PseudonymKey, po
     rows: list[dict[str, Any]] = []
     patient_words: list[tuple[str, ...]] = []
     for file in files:
-        try:
-            dataset = pydicom.dcmread(file.path, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-            reads.rejections.append(Rejection(file.relative, 1, f"not a readable DICOM file: {exc}"))
-            continue
-        if str(dataset.file_meta.get("MediaStorageSOPClassUID", "")) == DICOMDIR_SOP_CLASS:
-            reads.skipped.append(f"{file.relative}: a DICOMDIR index of a file-set, not an image")
-            continue
-        try:
-            rows.append(_row(dataset, file))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            reads.rejections.append(Rejection(file.relative, 1, f"unreadable DICOM header: {exc}"))
-            continue
+        # pydicom warns about odd values (an IS of "1A"); they are read as text, or rejected below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                dataset = pydicom.dcmread(file.path, stop_before_pixels=True)
+                if str(dataset.file_meta.get("MediaStorageSOPClassUID", "")) == DICOMDIR_SOP_CLASS:
+                    reads.skipped.append(f"{file.relative}: a DICOMDIR index of a file-set, not an image")
+                    continue
+                rows.append(_row(dataset, file))
+            except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                reads.rejections.append(Rejection(file.relative, 1, f"not a readable DICOM file: {exc}"))
+                continue
         patient_words.append(_patient_words(dataset))
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     table = _pseudonymise_columns(table, key, patient_words)
