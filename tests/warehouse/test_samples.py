@@ -49,11 +49,38 @@ identifiers:
 """
 # The upstream SNDS schemas type some month columns as dates and some codes as integers,
 # where their own synthetic rows hold "05" or "MB1": the descriptor corrects them.
-SNDS_TEXT_COLUMNS = (
-    "ACT_MOI ADM_MOIS BEN_NAI_MOI DTE_MOI_FIN ENT_DAT ENT_MOI ETA_NUM EXE_SOI_DTD EXE_SOI_DTF FIN_MOI_SEQ "
-    "GES_GRG_COD MOI MOIS MOI_DEB MOI_FIN MOI_LUN_1S MOI_PO MOI_POS PFS_MAJ_DAT POS_MOI RAL_ACT_MOI SEJ_LUN_MOI "
-    "SEJ_RET SEQ_FIN_MOI SOIN_MOI SOI_MOI SOR_DAT SOR_MOI SOR_MOI_SSEQ TOP_GEN"
-).split()
+SNDS_TEXT_COLUMNS = [
+    "ACT_MOI",
+    "ADM_MOIS",
+    "BEN_NAI_MOI",
+    "DTE_MOI_FIN",
+    "ENT_DAT",
+    "ENT_MOI",
+    "ETA_NUM",
+    "EXE_SOI_DTD",
+    "EXE_SOI_DTF",
+    "FIN_MOI_SEQ",
+    "GES_GRG_COD",
+    "MOI",
+    "MOIS",
+    "MOI_DEB",
+    "MOI_FIN",
+    "MOI_LUN_1S",
+    "MOI_PO",
+    "MOI_POS",
+    "PFS_MAJ_DAT",
+    "POS_MOI",
+    "RAL_ACT_MOI",
+    "SEJ_LUN_MOI",
+    "SEJ_RET",
+    "SEQ_FIN_MOI",
+    "SOIN_MOI",
+    "SOI_MOI",
+    "SOR_DAT",
+    "SOR_MOI",
+    "SOR_MOI_SSEQ",
+    "TOP_GEN",
+]
 VCF_FILES = (
     "cyvcf2-tests/test.vcf.gz",
     "cyvcf2-tests/test.snpeff.bcf",
@@ -268,7 +295,7 @@ def test_bids_tables(loaded, shared_data: Path) -> None:
         {p.parent for p in root.glob("*/sub-*/ses-*/*") if "derivatives" not in str(p)}
     )
     labels = {p.name.removeprefix("sub-") for p in root.glob("*/sub-*") if p.is_dir()}
-    pattern = re.compile(r"sub-(%s)(?![0-9a-f])" % "|".join(map(re.escape, labels)))
+    pattern = re.compile(r"sub-({})(?![0-9a-f])".format("|".join(map(re.escape, labels))))
     for name, table in tables.items():
         for field in table.schema:
             if pa.types.is_string(field.type):
