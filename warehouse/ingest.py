@@ -105,7 +105,6 @@ def ingest(
     source = load_source(policy_dir, name)
     key = settings.pseudonym_key()
     root = resolve_location(source, policy_dir)
-    catalog = open_catalog(settings)
     report = LoadReport(
         run_id=_run_id(),
         source=source.name,
@@ -114,8 +113,9 @@ def ingest(
         started=_now(),
         dry_run=dry_run,
     )
-    run = _Run(catalog, source, key, report, progress, settings.commit_retries)
-    run.execute(root, policy_dir)
+    with open_catalog(settings) as catalog:
+        run = _Run(catalog, source, key, report, progress, settings.commit_retries)
+        run.execute(root, policy_dir)
     report.finished = _now()
     if not dry_run:
         write_report(report, settings.layout.warehouse_reports)

@@ -117,7 +117,8 @@ def history_command(state_dir: Path, configs: tuple[Path, ...], table: str) -> N
     from bulle.warehouse.history import HistoryProblem, open_table, table_history
 
     try:
-        entries = table_history(open_table(open_catalog(_settings(configs, state_dir)), table))
+        with open_catalog(_settings(configs, state_dir)) as catalog:
+            entries = table_history(open_table(catalog, table))
     except HistoryProblem as exc:
         _fail(str(exc))
         return
@@ -149,12 +150,13 @@ def show_command(state_dir: Path, configs: tuple[Path, ...], as_of: str, limit: 
     from bulle.warehouse.history import HistoryProblem, open_table, read_as_of, resolve_as_of
 
     try:
-        iceberg_table = open_table(open_catalog(_settings(configs, state_dir)), table)
-        snapshot_id = resolve_as_of(iceberg_table, as_of)
+        with open_catalog(_settings(configs, state_dir)) as catalog:
+            iceberg_table = open_table(catalog, table)
+            snapshot_id = resolve_as_of(iceberg_table, as_of)
+            rows = read_as_of(iceberg_table, snapshot_id)
     except HistoryProblem as exc:
         _fail(str(exc))
         return
-    rows = read_as_of(iceberg_table, snapshot_id)
     click.echo(f"# {table} at snapshot {snapshot_id}: {rows.num_rows} rows", err=True)
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(rows.slice(0, limit), sink)

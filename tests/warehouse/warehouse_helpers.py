@@ -80,5 +80,5 @@ def assert_no_identifier(tables: dict[str, pa.Table], identifiers: set[str], min
 
 
 def read_tables(settings: Warehouse, namespace: str) -> dict[str, pa.Table]:
-    catalog = open_catalog(settings)
-    return {ident[-1]: catalog.load_table(ident).scan().to_arrow() for ident in catalog.list_tables(namespace)}
+    with open_catalog(settings) as catalog:
+        return {ident[-1]: catalog.load_table(ident).scan().to_arrow() for ident in catalog.list_tables(namespace)}
