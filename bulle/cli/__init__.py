@@ -13,7 +13,7 @@ from bulle import __version__
 from .account import account
 from .hub import demo, hub
 from .policy import policy
-from .warehouse import ingest, warehouse
+from .warehouse import ingest, synth, warehouse
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -28,3 +28,4 @@ main.add_command(demo)
 main.add_command(account)
 main.add_command(ingest)
 main.add_command(warehouse)
+main.add_command(synth)

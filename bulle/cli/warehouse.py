@@ -161,3 +161,34 @@ def show_command(state_dir: Path, configs: tuple[Path, ...], as_of: str, limit: 
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(rows.slice(0, limit), sink)
     sys.stdout.write(sink.getvalue().to_pybytes().decode())
+
+
+@click.command()
+@click.argument("shape", type=click.Choice(["snds", "omop", "demo"]))
+@click.option("--patients", default=1000, show_default=True, help="How many patients.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same files.")
+@click.option(
+    "--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into."
+)
+@click.option("--care-per-patient", default=8, show_default=True, help="SNDS: ER_PRS_F rows per patient.")
+@click.option("--files", default=4, show_default=True, help="SNDS: files ER_PRS_F is split into (deliveries).")
+@click.option("--narrow", is_flag=True, help="SNDS: write ER_PRS_F with 18 key columns instead of all 122.")
+def synth(shape: str, patients: int, seed: int, out: Path, care_per_patient: int, files: int, narrow: bool) -> None:
+    """Write synthetic, linked SHAPE files for N patients into --out.
+
+    snds: ;-delimited SNDS tables (IR_BEN_R, ER_PRS_F, ER_PHA_F, PMSI MCO, causes of death);
+    omop: OMOP CDM 5.4 CSV tables; demo: both, plus the FHIR, VCF, DICOM and BIDS samples
+    of the demo, in sub-folders. Patient i is the same person in every shape for one seed.
+    """
+    from bulle.warehouse.demo import write_demo_data
+    from bulle.warehouse.synth import write_omop, write_snds
+
+    if shape == "snds":
+        written = write_snds(out, patients, seed, care_per_patient=care_per_patient, files=files, narrow=narrow)
+    elif shape == "omop":
+        written = write_omop(out, patients, seed)
+    else:
+        write_demo_data(out, patients, seed)
+        written = [p for p in out.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in written)
+    click.echo(f"Wrote {len(written)} files ({size / 1e6:.1f} MB) into {out}")
