@@ -14,8 +14,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from queue import Full, Queue
 
 import duckdb
 import pyarrow as pa
@@ -100,7 +102,7 @@ def read_flat_table(
     digests = {str(f.path): f.key for f in files}
     relative = {str(f.path): f.relative for f in files}
 
-    def stream(read: TableRead) -> Iterator[pa.RecordBatch]:
+    def produce(read: TableRead) -> Iterator[pa.RecordBatch]:
         for sql, _, rejects in queries:
             try:
                 for batch in con.execute(sql).to_arrow_reader(BATCH_ROWS):
@@ -112,8 +114,44 @@ def read_flat_table(
             if rejects:
                 read.rejections.extend(_rejections(con, rejects, relative, source))
 
+    def stream(read: TableRead) -> Iterator[pa.RecordBatch]:
+        return prefetch(produce(read))
+
     schema = _treated_schema(arrow_schema, source, key)
     return TableRead(table, list(files), schema, stream, problems=problems, from_dictionary=from_dictionary)
+
+
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Run ``batches`` in a thread, ``depth`` ahead: DuckDB parses and pseudonymises the next batches
+    while the caller writes Parquet (both release the GIL), so the two cores stay busy."""
+    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as exc:
+            queue.put(exc)
+
+    worker = threading.Thread(target=run, name="bulle-read", daemon=True)
+    worker.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _header(path: Path, source: Source) -> list[str]:

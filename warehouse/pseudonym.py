@@ -34,6 +34,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .duck import connect
+
 MIN_KEY_BYTES = 32
 KEY_ID_LABEL = b"bulle pseudonym key id v1"
 TEXT_PSEUDONYM_HEX_DIGITS = 32
@@ -92,38 +94,74 @@ class PseudonymKey:
 
 # $1 and $2 are the inner and outer padded key blocks; {value} is a BLOB expression.
 _HMAC_SQL = "sha256($2 || unhex(sha256($1 || {value})))"
+CACHE_ENTRIES = 5_000_000
 _local = threading.local()
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
-        con = duckdb.connect(config={"threads": 2})
+        con = connect()
         _local.con = con
     return con
 
 
-def _hmac_column(key: PseudonymKey, values: pa.Array, output: str) -> pa.Array:
-    """Run the HMAC over ``values`` in DuckDB; ``output`` is a SQL expression of the hex digest ``h``."""
+def _blob_of(values: pa.Array, column: str = "v") -> str:
+    """The SQL expression of the bytes the HMAC runs over: UTF-8 text, or an integer's decimal text."""
     if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
-        blob = "v"
-    elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        blob = "encode(v)"
-    else:
-        blob = "encode(v::VARCHAR)"
+        return column
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return f"encode({column})"
+    return f"encode({column}::VARCHAR)"
+
+
+def _hmac_column(key: PseudonymKey, values: pa.Array, output: str) -> pa.Array:
+    """Run the HMAC over ``values`` in DuckDB; ``output`` is a SQL template of the hex digest ``{h}``."""
+    hmac_sql = _HMAC_SQL.format(value=_blob_of(values))
     con = _connection()
     con.register("bulle_hmac_input", pa.table({"v": values}))
     try:
-        sql = f"SELECT {output} AS p FROM (SELECT {_HMAC_SQL.format(value=blob)} AS h FROM bulle_hmac_input)"  # noqa: S608 - fixed SQL, key bound as parameters
+        sql = f"SELECT {output.format(h='h')} AS p FROM (SELECT {hmac_sql} AS h FROM bulle_hmac_input)"  # noqa: S608 - fixed SQL, key bound as parameters
         result = con.execute(sql, key.parameters()).to_arrow_table()
     finally:
         con.unregister("bulle_hmac_input")
     return result.column("p").combine_chunks()
 
 
+def _cached_hmac_column(key: PseudonymKey, values: pa.Array, output: str) -> pa.Array:
+    """:func:`_hmac_column` of distinct ``values``, reusing the pseudonyms this thread already made.
+
+    Patients come back batch after batch: their pseudonyms stay in a DuckDB table of the
+    thread's connection (values and pseudonyms, never the key), and only new values go through
+    the HMAC. The cache is emptied past :data:`CACHE_ENTRIES` rows.
+    """
+    kind = "int" if pa.types.is_integer(values.type) else "text"
+    cache = f"bulle_pseudonyms_{kind}_{key.key_id}"
+    con = _connection()
+    sql_type = "BIGINT" if kind == "int" else "VARCHAR"
+    con.execute(f"CREATE TABLE IF NOT EXISTS {cache} (v {sql_type}, p {sql_type})")
+    con.register("bulle_hmac_input", pa.table({"v": values, "i": pa.array(range(len(values)), pa.int64())}))
+    pseudonym_sql = output.format(h="(" + _HMAC_SQL.format(value=_blob_of(values, "n.v")) + ")")
+    # Fixed SQL: the key is bound as parameters, the names are ours.
+    query = (
+        f"CREATE OR REPLACE TEMP TABLE bulle_hmac_result AS SELECT n.i, n.v, coalesce(c.p, {pseudonym_sql}) AS p, "  # noqa: S608
+        f"c.p IS NULL AS new FROM bulle_hmac_input n LEFT JOIN {cache} c ON n.v = c.v"
+    )
+    try:
+        con.execute(query, key.parameters())
+        result = con.execute("SELECT p FROM bulle_hmac_result ORDER BY i").to_arrow_table()
+        if con.execute(f"SELECT count(*) FROM {cache}").fetchone()[0] > CACHE_ENTRIES:  # type: ignore[index]  # noqa: S608
+            con.execute(f"DELETE FROM {cache}")  # noqa: S608
+        con.execute(f"INSERT INTO {cache} SELECT v, p FROM bulle_hmac_result WHERE new")  # noqa: S608
+    finally:
+        con.unregister("bulle_hmac_input")
+        con.execute("DROP TABLE IF EXISTS bulle_hmac_result")
+    return result.column("p").combine_chunks()
+
+
 def hmac_sha256_hex(key: PseudonymKey, values: pa.Array) -> pa.Array:
     """The full HMAC-SHA256 of each value, as 64 hexadecimal digits (nulls stay null)."""
-    return _hmac_column(key, values, "h")
+    return _hmac_column(key, values, "{h}")
 
 
 def pseudonymise(key: PseudonymKey, values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -135,10 +173,10 @@ def pseudonymise(key: PseudonymKey, values: pa.Array | pa.ChunkedArray) -> pa.Ar
         return pa.nulls(len(values), pa.int64() if integer else pa.string())
     encoded = values.dictionary_encode()
     if integer:
-        output = f"('0x' || left(h, {INTEGER_PSEUDONYM_HEX_DIGITS}))::BIGINT"
+        output = f"('0x' || left({{h}}, {INTEGER_PSEUDONYM_HEX_DIGITS}))::BIGINT"
     else:
-        output = f"left(h, {TEXT_PSEUDONYM_HEX_DIGITS})"
-    distinct = _hmac_column(key, encoded.dictionary, output)
+        output = f"left({{h}}, {TEXT_PSEUDONYM_HEX_DIGITS})"
+    distinct = _cached_hmac_column(key, encoded.dictionary, output)
     return pc.take(distinct, encoded.indices)
 
 

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-import duckdb
-
 from bulle.policies import Source, SourceKind, TableMapping
 
 from .dictionary import ColumnDef, DictionaryProblem, load_dictionary
+from .duck import connect
 from .flat import read_flat_table
 from .loads import InputFile, Rejection, TableRead
 from .pseudonym import PseudonymKey
@@ -95,7 +94,7 @@ def read_flat(source: Source, files: Sequence[InputFile], key: PseudonymKey, pol
         except DictionaryProblem as exc:
             reads.problems.append(str(exc))
             return reads
-    con = duckdb.connect(config={"threads": 2})
+    con = connect()
     for table, table_files in sorted(by_table.items()):
         columns: Sequence[ColumnDef] | None = None
         from_dictionary = False

@@ -23,7 +23,7 @@ Patient *i* is the same person in both families for the same seed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -39,9 +39,10 @@ CHUNK_ROWS = 1 << 20
 FIRST_DAY = np.datetime64("2015-01-01")
 DAYS = 365 * 9
 ER_PRS_F_NARROW = (
-    "BEN_NIR_PSA BEN_RNG_GEM EXE_SOI_DTD EXE_SOI_DTF PRS_NAT_REF PSE_SPE_COD PRS_ACT_QTE BSE_REM_MNT PRS_PAI_MNT "
-    "DCT_ORD_NUM FLX_DIS_DTD FLX_TRT_DTD FLX_EMT_NUM FLX_EMT_ORD FLX_EMT_TYP ORG_CLE_NUM PRS_ORD_NUM REM_TYP_AFF"
-).split()
+    *("BEN_NIR_PSA", "BEN_RNG_GEM", "EXE_SOI_DTD", "EXE_SOI_DTF", "PRS_NAT_REF", "PSE_SPE_COD", "PRS_ACT_QTE"),
+    *("BSE_REM_MNT", "PRS_PAI_MNT", "DCT_ORD_NUM", "FLX_DIS_DTD", "FLX_TRT_DTD", "FLX_EMT_NUM", "FLX_EMT_ORD"),
+    *("FLX_EMT_TYP", "ORG_CLE_NUM", "PRS_ORD_NUM", "REM_TYP_AFF"),
+)
 DCIR_KEYS = ("DCT_ORD_NUM", "FLX_DIS_DTD", "FLX_EMT_NUM", "FLX_EMT_ORD", "FLX_EMT_TYP", "FLX_TRT_DTD")
 DCIR_KEYS += ("ORG_CLE_NUM", "PRS_ORD_NUM", "REM_TYP_AFF")
 PSY_CONDITIONS = (440383, 435783, 436665, 442077, 4329847, 201820, 320128)  # depression ... hypertension
@@ -318,7 +319,7 @@ def _write(
     for part, rows in enumerate(np.array_split(np.arange(plan.rows, dtype=np.int64), plan.files)):
         path = folder / (f"{stem}_{part + 1:03d}.csv" if plan.files > 1 else f"{stem}.csv")
         rng = np.random.default_rng([seed, table_index, part])
-        options = pa_csv.WriteOptions(delimiter=delimiter, quoting_style="none")
+        options = pa_csv.WriteOptions(delimiter=delimiter, quoting_style="none", quoting_header="none")
         writer = None
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
@@ -340,14 +341,23 @@ def _write(
 
 
 def write_snds(
-    folder: Path, patients: int, seed: int, *, care_per_patient: int = 8, files: int = 4, narrow: bool = False
+    folder: Path,
+    patients: int,
+    seed: int,
+    *,
+    care_per_patient: int = 8,
+    files: int = 4,
+    narrow: bool = False,
+    only: Collection[str] | None = None,
 ) -> list[Path]:
-    """SNDS-shaped files for ``patients`` beneficiaries into ``folder``; returns their paths."""
+    """SNDS-shaped files for ``patients`` beneficiaries into ``folder`` (``only`` these tables); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     schemas = snds_schemas()
     population = Patients.make(patients, seed)
     written = []
     for index, plan in enumerate(snds_plans(population, care_per_patient, files)):
+        if only is not None and plan.name not in only:
+            continue
         fields = schemas[plan.name]["fields"]
         if narrow and plan.name == "ER_PRS_F":
             fields = [f for f in fields if f["name"] in ER_PRS_F_NARROW]
