@@ -170,7 +170,6 @@ class Source(Strict):
     )
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None
     encoding: Literal["utf-8", "latin-1"] | None = None
-    header: bool = True
     null: str = ""
     date_format: NonEmptyText | None = None
     timestamp_format: NonEmptyText | None = None

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 THREADS = 2
+DEPENDENCIES = {"iceberg": ("avro", "httpfs")}
 
 
 def connect(threads: int = THREADS) -> duckdb.DuckDBPyConnection:
@@ -32,6 +33,8 @@ def extension_file(name: str) -> Path:
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Install ``name`` from its wheel (no download) and load it."""
+    """Install ``name`` and the extensions it needs from their wheels (no download), and load it."""
+    for dependency in DEPENDENCIES.get(name, ()):
+        load_extension(con, dependency)
     con.execute(f"INSTALL '{extension_file(name)}'")
     con.execute(f"LOAD {name}")
