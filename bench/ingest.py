@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from bulle.policies.identifiers import KNOWN_DIRECT_IDENTIFIERS
 from bulle.warehouse.config import Warehouse
 from bulle.warehouse.dictionary import load_dictionary
 from bulle.warehouse.duck import connect
@@ -45,18 +46,6 @@ encoding: utf-8
 tables:
   - files: "ER_PRS_F*.csv"
     table: er_prs_f
-identifiers:
-  BEN_NIR_PSA: pseudonymise
-  BEN_NIR_ANO: pseudonymise
-  BEN_NIR_IDT: pseudonymise
-  BEN_IDT_ANO: pseudonymise
-  ASS_NIR_ANO: pseudonymise
-  NIR_ANO_17: pseudonymise
-  NIR_ANO_MAM: pseudonymise
-  NUM_ENQ: pseudonymise
-  DCD_IDT_ENC: pseudonymise
-  TRS_ACP_NOM: drop
-  TRS_CDR_NOM: drop
 """
 SMALL_SOURCE = """\
 name: bench-small
@@ -162,7 +151,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
     policy = work / "policy"
     (policy / "sources").mkdir(parents=True)
     (policy / "platform.yaml").write_text(POLICY, encoding="utf-8")
-    (policy / "sources" / "bench-snds.yaml").write_text(SNDS_SOURCE.format(location=data), encoding="utf-8")
+    treatments = "identifiers:\n" + "".join(f"  {c}: pseudonymise\n" for c in KNOWN_DIRECT_IDENTIFIERS["snds"])
+    descriptor = SNDS_SOURCE.format(location=data) + treatments
+    (policy / "sources" / "bench-snds.yaml").write_text(descriptor, encoding="utf-8")
     small = work / "small"
     write_small_files(small, args.small_files, 10)
     (policy / "sources" / "bench-small.yaml").write_text(SMALL_SOURCE.format(location=small), encoding="utf-8")

@@ -78,20 +78,10 @@ def parse_policy(texts: Mapping[str, str]) -> Policy | list[PolicyError]:
     elif PLATFORM_FILE in documents:
         platform = _validate(documents[PLATFORM_FILE], Platform, errors)
 
-    projects: list[Located[Project]] = []
-    for path, document in documents.items():
-        if path.startswith(f"{PROJECTS_DIR}/"):
-            project = _validate(document, Project, errors)
-            if project is not None:
-                projects.append(Located(path, document.locator, project))
-
-    sources: list[Located[Source]] = []
-    for path, document in documents.items():
-        if path.startswith(f"{SOURCES_DIR}/"):
-            source = _validate(document, Source, errors)
-            if source is not None:
-                sources.append(Located(path, document.locator, source))
-                errors.extend(check_source(sources[-1]))
+    projects = _validate_folder(documents, PROJECTS_DIR, Project, errors)
+    sources = _validate_folder(documents, SOURCES_DIR, Source, errors)
+    for source in sources:
+        errors.extend(check_source(source))
 
     if platform is not None:
         errors.extend(cross_check(Located(PLATFORM_FILE, documents[PLATFORM_FILE].locator, platform), projects))
@@ -104,6 +94,19 @@ def parse_policy(texts: Mapping[str, str]) -> Policy | list[PolicyError]:
         files=files,
         sources={s.value.name: s.value for s in sources},
     )
+
+
+def _validate_folder(
+    documents: Mapping[str, _Document], folder: str, model: type[M], errors: list[PolicyError]
+) -> list[Located[M]]:
+    """The valid documents of ``folder``/, each with its location; the others' errors go to ``errors``."""
+    found = []
+    for path, document in documents.items():
+        if path.startswith(f"{folder}/"):
+            value = _validate(document, model, errors)
+            if value is not None:
+                found.append(Located(path, document.locator, value))
+    return found
 
 
 def _read_files(root: FsPath) -> tuple[dict[str, str], list[PolicyError]]:

@@ -14,18 +14,11 @@ from rich.table import Table as RichTable
 
 from bulle.policies import PolicyInvalid
 
+from .account import state_option
+
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 
-state_option = click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="BULLE_STATE_DIR",
-    default=Path("/var/lib/bulle"),
-    show_default=True,
-    help="bulle's state folder (env BULLE_STATE_DIR); the embedded warehouse lives in its warehouse/ folder.",
-)
 config_option = click.option(
     "--config",
     "configs",

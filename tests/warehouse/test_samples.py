@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from warehouse_helpers import KEY_SECRET, assert_no_identifier, read_tables, run_ingest, write_policy
+from warehouse_helpers import (
+    KEY_SECRET,
+    assert_no_identifier,
+    identifiers_block,
+    read_tables,
+    run_ingest,
+    write_policy,
+)
 
 from bulle.warehouse.config import Warehouse
 from bulle.warehouse.report import LoadReport
@@ -33,20 +40,7 @@ identifiers:
   note_text: drop
   birth_datetime: {generalise: year}
 """
-SNDS_IDENTIFIERS = """\
-identifiers:
-  BEN_NIR_PSA: pseudonymise
-  BEN_NIR_ANO: pseudonymise
-  BEN_NIR_IDT: pseudonymise
-  BEN_IDT_ANO: pseudonymise
-  ASS_NIR_ANO: pseudonymise
-  NIR_ANO_17: pseudonymise
-  NIR_ANO_MAM: pseudonymise
-  NUM_ENQ: pseudonymise
-  DCD_IDT_ENC: pseudonymise
-  TRS_ACP_NOM: drop
-  TRS_CDR_NOM: drop
-"""
+SNDS_IDENTIFIERS = identifiers_block("snds")
 # The upstream SNDS schemas type some month columns as dates and some codes as integers,
 # where their own synthetic rows hold "05" or "MB1": the descriptor corrects them.
 SNDS_TEXT_COLUMNS = [

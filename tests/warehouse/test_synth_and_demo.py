@@ -21,8 +21,6 @@ from bulle.warehouse.duck import connect, load_extension
 from bulle.warehouse.synth import write_omop, write_snds
 
 REPO = Path(__file__).resolve().parents[2]
-SNDS_KEYS = ("BEN_NIR_PSA", "BEN_NIR_ANO", "BEN_NIR_IDT", "BEN_IDT_ANO", "ASS_NIR_ANO", "NIR_ANO_17", "NIR_ANO_MAM")
-SNDS_KEYS += ("NUM_ENQ", "DCD_IDT_ENC")
 
 
 def test_synth_is_seeded_and_linked(tmp_path: Path) -> None:

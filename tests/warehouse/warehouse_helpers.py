@@ -7,12 +7,19 @@ from typing import Any
 
 import pyarrow as pa
 
+from bulle.policies.identifiers import KNOWN_DIRECT_IDENTIFIERS
 from bulle.warehouse.catalog import open_catalog
 from bulle.warehouse.config import Warehouse
 from bulle.warehouse.ingest import ingest
 from bulle.warehouse.report import LoadReport
 
 KEY_SECRET = b"test-secret-of-the-warehouse-0123456789abcdef"
+
+
+def identifiers_block(kind: str, treatment: str = "pseudonymise") -> str:
+    """An ``identifiers:`` YAML block treating every known direct identifier of ``kind``."""
+    return "identifiers:\n" + "".join(f"  {column}: {treatment}\n" for column in KNOWN_DIRECT_IDENTIFIERS[kind])
+
 
 PLATFORM_YAML = """\
 timezone: Europe/Paris
