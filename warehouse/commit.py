@@ -118,6 +118,8 @@ def stage_table(
     transaction, is_new = _begin(catalog, identifier, arrow_schema, properties)
     metadata = transaction.table_metadata
     reader = pa.RecordBatchReader.from_batches(arrow_schema, batches)
+    # pyiceberg's own append writes and commits in one call; its writer is used alone here so that
+    # the files can be committed later, retried on a new base, or deleted (pinned: pyiceberg <0.13).
     io = transaction._table.io
     files = list(_dataframe_to_data_files(table_metadata=metadata, df=reader, io=io, write_uuid=uuid.uuid4()))
     return StagedTable(identifier, arrow_schema, metadata.schema(), files, is_new, metadata.location, io)

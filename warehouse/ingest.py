@@ -215,7 +215,7 @@ class _Run:
         for name, table in self.existing.items():
             if name not in produced:
                 schema = table.schema().as_arrow()
-                reads.append(TableRead(name, list(files), schema, lambda read: iter(())))
+                reads.append(TableRead(name, list(files), schema, _no_rows))
         return reads
 
     def _stage(self, read: TableRead) -> StagedTable | None:
@@ -320,6 +320,10 @@ class _Run:
         location = manifest_location(staged.location, self.report.run_id)
         write_manifest(staged.io, location, summary, entries)
         return location
+
+
+def _no_rows(read: TableRead) -> Iterator[pa.RecordBatch]:
+    return iter(())
 
 
 def _run_id() -> str:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
+from pyiceberg.io import FileIO
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import ancestors_of
 
@@ -73,9 +74,9 @@ def manifest_location(table_location: str, run_id: str) -> str:
     return f"{table_location.rstrip('/')}/metadata/{MANIFEST_FOLDER}/{run_id}.json"
 
 
-def write_manifest(io: object, location: str, header: Mapping[str, object], entries: Sequence[ManifestEntry]) -> None:
+def write_manifest(io: FileIO, location: str, header: Mapping[str, object], entries: Sequence[ManifestEntry]) -> None:
     """Write a load manifest through the table's FileIO (so on S3 it is encrypted like the data)."""
     document = {**header, "files": [entry.__dict__ for entry in entries]}
-    output = io.new_output(location)  # type: ignore[attr-defined]
+    output = io.new_output(location)
     with output.create(overwrite=True) as handle:
         handle.write(json.dumps(document, indent=1, sort_keys=True).encode())
