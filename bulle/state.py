@@ -10,6 +10,9 @@
             <user>/               0700  bulle-<user>: the member's workspace
           shared/                 2770  root:bulleprj-<project>: shared by members
       warehouse/                  0700  the Iceberg warehouse (data stewards only)
+        catalog.sqlite                    the embedded Iceberg catalog
+        data/                             table data and metadata
+        reports/                          one load report per ingest run (JSON)
 
 Only paths are computed here; creating and owning them is the job of the
 component that needs them (the hub for ``hub/``, the spawner for a workspace).
@@ -60,6 +63,18 @@ class StateLayout:
     @property
     def warehouse_dir(self) -> Path:
         return self.root / "warehouse"
+
+    @property
+    def warehouse_catalog(self) -> Path:
+        return self.warehouse_dir / "catalog.sqlite"
+
+    @property
+    def warehouse_data(self) -> Path:
+        return self.warehouse_dir / "data"
+
+    @property
+    def warehouse_reports(self) -> Path:
+        return self.warehouse_dir / "reports"
 
     def prepare_root(self) -> None:
         """Create the state root and the hub's private folder."""

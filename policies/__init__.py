@@ -24,10 +24,13 @@ from .loader import load_policy, parse_policy
 from .model import Grant, Member, MemberRole, Platform, Profile, ProfileKind, Project, ProjectStatus, Quotas
 from .names import server_name, system_group, system_user
 from .policy import Policy, SourceFile
+from .sources import Column, Generalise, Source, SourceKind, TableMapping
 
 __all__ = [
     "DISCLOSURE_PROFILES",
+    "Column",
     "DisclosureRules",
+    "Generalise",
     "Grant",
     "Member",
     "MemberRole",
@@ -44,7 +47,10 @@ __all__ = [
     "Quotas",
     "RuleOverrides",
     "RunningBubble",
+    "Source",
     "SourceFile",
+    "SourceKind",
+    "TableMapping",
     "check_user_can_login",
     "check_user_can_start",
     "load_policy",

@@ -4,6 +4,7 @@ A policy directory holds::
 
     platform.yaml            the profile catalogue and platform roles
     projects/<id>.yaml       one file per project
+    sources/<name>.yaml      one file per warehouse source (optional folder)
 
 Every file is read once, into memory, before anything is validated, so a
 policy is judged on one consistent set of bytes; the digests of those bytes
@@ -27,6 +28,7 @@ from .errors import PolicyError, PolicyInvalid
 from .grants import check_grants
 from .model import Platform, Project
 from .policy import Policy, SourceFile
+from .sources import SOURCES_DIR, Source, check_source
 from .yamlsource import Locator, YamlSourceError, parse_yaml
 
 PLATFORM_FILE = "platform.yaml"
@@ -77,12 +79,10 @@ def parse_policy(texts: Mapping[str, str]) -> Policy | list[PolicyError]:
     elif PLATFORM_FILE in documents:
         platform = _validate(documents[PLATFORM_FILE], Platform, errors)
 
-    projects: list[Located[Project]] = []
-    for path, document in documents.items():
-        if path.startswith(f"{PROJECTS_DIR}/"):
-            project = _validate(document, Project, errors)
-            if project is not None:
-                projects.append(Located(path, document.locator, project))
+    projects = _validate_folder(documents, PROJECTS_DIR, Project, errors)
+    sources = _validate_folder(documents, SOURCES_DIR, Source, errors)
+    for source in sources:
+        errors.extend(check_source(source))
 
     if platform is not None:
         errors.extend(cross_check(Located(PLATFORM_FILE, documents[PLATFORM_FILE].locator, platform), projects))
@@ -91,7 +91,25 @@ def parse_policy(texts: Mapping[str, str]) -> Policy | list[PolicyError]:
     if errors or platform is None:
         return errors
     files = tuple(SourceFile(path, hashlib.sha256(text.encode()).hexdigest()) for path, text in sorted(texts.items()))
-    return Policy(platform=platform, projects={p.value.id: p.value for p in projects}, files=files)
+    return Policy(
+        platform=platform,
+        projects={p.value.id: p.value for p in projects},
+        files=files,
+        sources={s.value.name: s.value for s in sources},
+    )
+
+
+def _validate_folder(
+    documents: Mapping[str, _Document], folder: str, model: type[M], errors: list[PolicyError]
+) -> list[Located[M]]:
+    """The valid documents of ``folder``/, each with its location; the others' errors go to ``errors``."""
+    found = []
+    for path, document in documents.items():
+        if path.startswith(f"{folder}/"):
+            value = _validate(document, model, errors)
+            if value is not None:
+                found.append(Located(path, document.locator, value))
+    return found
 
 
 def parse_document(path: str, text: str, model: type[M]) -> M | list[PolicyError]:
@@ -109,14 +127,18 @@ def _read_files(root: FsPath) -> tuple[dict[str, str], list[PolicyError]]:
     texts: dict[str, str] = {}
     errors: list[PolicyError] = []
     candidates = [root / PLATFORM_FILE] if (root / PLATFORM_FILE).exists() else []
-    projects_dir = root / PROJECTS_DIR
-    if projects_dir.is_dir():
-        for entry in sorted(projects_dir.iterdir()):
+    for folder, what in (
+        (PROJECTS_DIR, "project files are projects/<id>.yaml"),
+        (SOURCES_DIR, "source files are sources/<name>.yaml"),
+    ):
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for entry in sorted(directory.iterdir()):
             if entry.name.startswith("."):
                 continue
             if entry.suffix != ".yaml" or not entry.is_file():
-                rel = f"{PROJECTS_DIR}/{entry.name}"
-                errors.append(PolicyError(rel, 1, "(file)", "not a .yaml file; project files are projects/<id>.yaml"))
+                errors.append(PolicyError(f"{folder}/{entry.name}", 1, "(file)", f"not a .yaml file; {what}"))
                 continue
             candidates.append(entry)
     for path in candidates:

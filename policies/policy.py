@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from .disclosure import DisclosureRules, apply_overrides, platform_rules
 from .model import Platform, Profile, Project
 from .names import server_name
+from .sources import Source
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Policy:
     platform: Platform
     projects: Mapping[str, Project]
     files: tuple[SourceFile, ...] = ()
+    sources: Mapping[str, Source] = field(default_factory=dict)
     _profiles: Mapping[str, Profile] = field(init=False, repr=False, compare=False)
     _servers: Mapping[str, tuple[str, str]] = field(init=False, repr=False, compare=False)
 
@@ -47,6 +49,7 @@ class Policy:
             }
         )
         object.__setattr__(self, "projects", projects)
+        object.__setattr__(self, "sources", MappingProxyType(dict(sorted(self.sources.items()))))
         object.__setattr__(self, "_profiles", profiles)
         object.__setattr__(self, "_servers", servers)
 
@@ -85,6 +88,9 @@ class Policy:
         if project_id is None:
             return rules
         return apply_overrides(rules, self.projects[project_id].airlock)
+
+    def source(self, name: str) -> Source | None:
+        return self.sources.get(name)
 
     def bubble_for_server(self, name: str) -> tuple[str, str] | None:
         """The (project id, profile name) whose bubble is the named server ``name``."""

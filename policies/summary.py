@@ -6,6 +6,7 @@ import datetime as dt
 
 from .model import Project, ProjectStatus
 from .policy import Policy
+from .sources import FLAT_KINDS
 from .units import format_duration, format_memory
 
 
@@ -44,6 +45,15 @@ def summarise(policy: Policy, now: dt.datetime) -> str:
             f" profiles {', '.join(project.profiles)}, {len(project.grants)} grants"
             + (f", stricter airlock: {_overrides(stricter)}" if stricter else "")
         )
+    if policy.sources:
+        lines += ["", "Warehouse sources:"]
+        for source in policy.sources.values():
+            treated = len(source.identifiers)
+            builtin = "" if source.kind in FLAT_KINDS else " + the format's own de-identification"
+            lines.append(
+                f"  {source.name:<20} {source.kind.value:<8} → {source.namespace:<16} "
+                f"{treated} column treatment{'s' if treated != 1 else ''}{builtin}"
+            )
     return "\n".join(lines)
 
 

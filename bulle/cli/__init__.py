@@ -16,6 +16,7 @@ from .airlock import airlock
 from .hub import demo, hub
 from .policy import policy
 from .trino import trino
+from .warehouse import ingest, synth, warehouse
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -31,3 +32,6 @@ main.add_command(account)
 main.add_command(trino)
 main.add_command(access)
 main.add_command(airlock)
+main.add_command(ingest)
+main.add_command(warehouse)
+main.add_command(synth)

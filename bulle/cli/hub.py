@@ -101,9 +101,17 @@ def demo(state_dir: Path, bind_url: str, jupyterhub_args: tuple[str, ...]) -> No
     if not (policy_dir / "platform.yaml").exists():
         write_demo_policy(policy_dir, dt.datetime.now(dt.UTC).date())
         click.echo(f"Wrote the demo policy to {policy_dir}")
+    prepare_demo_warehouse(layout, policy_dir)
     passwords = ensure_demo_accounts(layout)
     click.echo(demo_banner(bind_url, policy_dir, passwords))
     run_hub(policy_dir, layout.root, None, (), [f"--JupyterHub.bind_url={bind_url}", *jupyterhub_args])
+
+
+def prepare_demo_warehouse(layout: StateLayout, policy_dir: Path) -> None:
+    """Generate the demo's synthetic sources and load them into the warehouse, on the first start only."""
+    from bulle.warehouse.demo import prepare_demo_warehouse as prepare
+
+    prepare(layout, policy_dir, echo=click.echo)
 
 
 def ensure_demo_accounts(layout: StateLayout) -> dict[str, str]:

@@ -34,7 +34,8 @@ def write_demo_policy(directory: Path, today: dt.date) -> list[Path]:
     dates = demo_dates(today)
     written = []
     source = resources.files(__name__).joinpath("policy")
-    for relative in ("platform.yaml", *(f"projects/{p}" for p in _project_files(source))):
+    sources = (f"sources/{p}" for p in _yaml_files(source, "sources"))
+    for relative in ("platform.yaml", *(f"projects/{p}" for p in _yaml_files(source, "projects")), *sources):
         text = source.joinpath(relative).read_text(encoding="utf-8")
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,5 +44,5 @@ def write_demo_policy(directory: Path, today: dt.date) -> list[Path]:
     return written
 
 
-def _project_files(source: resources.abc.Traversable) -> list[str]:
-    return sorted(p.name for p in source.joinpath("projects").iterdir() if p.name.endswith(".yaml"))
+def _yaml_files(source: resources.abc.Traversable, folder: str) -> list[str]:
+    return sorted(p.name for p in source.joinpath(folder).iterdir() if p.name.endswith(".yaml"))

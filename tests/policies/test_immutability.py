@@ -37,9 +37,6 @@ def test_digest_follows_file_contents(policy: Policy, tmp_path: Path) -> None:
     path = tmp_path / "projects" / "psy-cohort.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("bubbles_per_project: 4", "bubbles_per_project: 3"))
     assert load_policy(tmp_path).digest != policy.digest
-    assert {f.path for f in policy.files} == {
-        "platform.yaml",
-        "projects/pilot-2024.yaml",
-        "projects/psy-cohort.yaml",
-        "projects/snds-cardio.yaml",
-    }
+    projects = {"projects/pilot-2024.yaml", "projects/psy-cohort.yaml", "projects/snds-cardio.yaml"}
+    sources = {f"sources/{n}.yaml" for n in ("psy-bids", "psy-dicom", "psy-fhir", "psy-omop", "psy-vcf", "snds-cardio")}
+    assert {f.path for f in policy.files} == {"platform.yaml", *projects, *sources}

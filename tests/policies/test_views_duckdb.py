@@ -65,7 +65,7 @@ def warehouse(shapes: dict[str, TableShape]) -> duckdb.DuckDBPyConnection:
         con.execute(f"CREATE TABLE maps.{schema_name} (warehouse_pseudonym VARCHAR, project_pseudonym VARCHAR)")
         for pid in PATIENTS:
             row = [str(pid), project_pseudonym(key, str(pid))]
-            con.execute(f"INSERT INTO maps.{schema_name} VALUES (?, ?)", row)  # noqa: S608 - a fixed name
+            con.execute(f"INSERT INTO maps.{schema_name} VALUES (?, ?)", row)
     return con
 
 
