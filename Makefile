@@ -4,7 +4,9 @@
 #   make test   install what is needed, then run the linters and the tests
 #
 # Both are idempotent: each step runs only when its inputs changed. Debian
-# packages are installed only when missing (apt-get, as root or with sudo).
+# packages are installed only when missing (apt-get, as root or with sudo); a
+# package whose command is already on PATH (npm bundled with NodeSource's nodejs)
+# counts as present.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -15,7 +17,7 @@ PYTHON ?= /usr/bin/python3
 VENV := .venv
 BIN := $(VENV)/bin
 NODE_BIN := node_modules/.bin
-APT_PACKAGES := python3-venv nodejs npm
+APT_PACKAGES := python3-venv nodejs npm bubblewrap
 
 export PATH := $(CURDIR)/$(NODE_BIN):$(CURDIR)/$(BIN):$(PATH)
 
@@ -44,7 +46,7 @@ install: $(VENV)/.installed $(NODE_BIN)/configurable-http-proxy
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || command -v $$p >/dev/null || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
