@@ -12,7 +12,9 @@ are not isolated (:func:`isolation_warning`).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,8 @@ def prepare_hub_runtime(runtime: RuntimeLayout) -> None:
     runtime.root.chmod(0o711)
     runtime.hub_dir.mkdir(mode=0o755, exist_ok=True)
     runtime.hub_dir.chmod(0o755)
+    # Sockets do not outlive the hub (nor do bubbles: they die with it).
+    atexit.register(shutil.rmtree, runtime.root, ignore_errors=True)
 
 
 def _spawner_section(c: Config) -> dict[str, Any]:

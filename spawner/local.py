@@ -405,6 +405,16 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
 
     # -- stopping -------------------------------------------------------------
 
+    async def poll(self) -> int | None:
+        if self.sandbox and self.proc is None and self.pid:
+            # Resumed from the database after a hub restart: a sandboxed bubble
+            # dies with the hub that started it (--die-with-parent), and its pid
+            # may belong to another process by now.
+            self.clear_state()
+            return 0
+        status: int | None = await super().poll()
+        return status
+
     async def _signal(self, sig: int) -> bool:
         """Signals other than SIGKILL go to the server inside the sandbox, so it can shut down cleanly.
 
