@@ -238,6 +238,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     # -- launching ------------------------------------------------------------
 
     async def launch(self, bubble: Bubble) -> Any:
+        self._check_hub_is_reachable()
         self.identity = self._resolve_identity(bubble)
         prepare_workspace(self.layout, bubble, self.identity)
         self.token = new_token()
@@ -252,10 +253,10 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         cpus = self._apply_limits_mode(limits)
         command = [*self.cmd, *self.get_args()]
         fd = seccomp_fd() if self.sandbox else None
-        if self.sandbox and self.identity is not None:  # _resolve_identity refuses sandboxes without root
-            command = make_sandbox_command(self._sandbox_spec(bubble, self.identity, command, fd, hostname))
-        self.log.info("Spawning bubble %s: %s", bubble.server_name, " ".join(command))
         try:
+            if self.sandbox and self.identity is not None:  # _resolve_identity refuses sandboxes without root
+                command = make_sandbox_command(self._sandbox_spec(bubble, self.identity, command, fd, hostname))
+            self.log.info("Spawning bubble %s: %s", bubble.server_name, " ".join(command))
             self.proc = subprocess.Popen(
                 command,
                 env=self.get_env(),
@@ -270,6 +271,14 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         self.pid = self.proc.pid
         self._start_guards(bubble, limits)
         return "http+unix://" + quote(str(self.socket_path), safe="")
+
+    def _check_hub_is_reachable(self) -> None:
+        hub_url = self.hub.url if self.hub else ""
+        if self.sandbox and self.network_mode == NetworkMode.ISOLATED and not hub_url.startswith("http+unix://"):
+            raise RuntimeError(
+                f"the hub's API listens on {hub_url}, which isolated bubbles cannot reach; "
+                "leave JupyterHub.hub_bind_url unset so that bulle puts it on a Unix socket"
+            )
 
     def _resolve_identity(self, bubble: Bubble) -> Identity | None:
         if can_switch_users():
