@@ -2,16 +2,17 @@
 
 :class:`MemoryGuard` is a daemon thread of the hub, one per bubble. Every
 ``interval`` seconds it sums the resident memory of the bubble's processes
-(every descendant of the sandbox's first process) and, over the limit, kills
-the largest one with SIGKILL, as the kernel's OOM killer does inside a memory
-cgroup: usually the kernel that allocated, which JupyterLab then reports as
-dead and restarts; the hub and the other bubbles are untouched. Resident
-memory counts pages shared between processes once per process, so the guard
-errs on the side of killing early; an allocation faster than the interval can
-overshoot the limit for at most one interval.
+(every descendant of the sandbox's first process, read from their own
+``/proc`` entries) and, over the limit, kills the largest one with SIGKILL,
+as the kernel's OOM killer does inside a memory cgroup: usually the kernel
+that allocated, which JupyterLab then reports as dead and restarts; the hub
+and the other bubbles are untouched. Resident memory counts pages shared
+between processes once per process, so the guard errs on the side of killing
+early; an allocation faster than the interval can overshoot the limit for at
+most one interval.
 
 :func:`process_to_kill` is the pure decision; the thread only reads ``/proc``
-(through psutil) and sends the signal.
+and sends the signal.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import psutil
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,6 @@ class ProcessUsage:
     pid: int
     uid: int
     rss: int
-    name: str
 
 
 def process_to_kill(usage: Sequence[ProcessUsage], limit: int, protected_uid: int = 0) -> ProcessUsage | None:
@@ -43,20 +43,42 @@ def process_to_kill(usage: Sequence[ProcessUsage], limit: int, protected_uid: in
 
 
 def bubble_usage(root_pid: int) -> list[ProcessUsage]:
-    """Resident memory of ``root_pid`` and all its descendants (gone processes are skipped)."""
-    try:
-        root = psutil.Process(root_pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-    found = []
-    for process in processes:
-        try:
-            with process.oneshot():
-                found.append(ProcessUsage(process.pid, process.uids().real, process.memory_info().rss, process.name()))
-        except psutil.NoSuchProcess:
+    """Resident memory of ``root_pid`` and all its descendants (gone processes are skipped).
+
+    Reads only the bubble's own entries of ``/proc`` (``task/*/children``,
+    ``statm``), so that its cost grows with the bubble, not with the host.
+    """
+    found, pending, seen = [], [root_pid], set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
             continue
+        seen.add(pid)
+        try:
+            owner = os.stat(f"/proc/{pid}").st_uid
+            with open(f"/proc/{pid}/statm", "rb") as statm:
+                resident_pages = int(statm.read().split()[1])
+            pending += _children(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+        found.append(ProcessUsage(pid, owner, resident_pages * PAGE_SIZE))
     return found
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children", "rb") as listed:
+            children += [int(child) for child in listed.read().split()]
+    return children
+
+
+def _command_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as comm:
+            return comm.read().strip()
+    except OSError:
+        return "?"
 
 
 class MemoryGuard:
@@ -94,6 +116,7 @@ class MemoryGuard:
         if victim is None:
             return None
         total = sum(p.rss for p in usage)
+        name = _command_name(victim.pid)
         try:
             os.kill(victim.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -104,7 +127,7 @@ class MemoryGuard:
             total >> 20,
             self.limit >> 20,
             victim.pid,
-            victim.name,
+            name,
             victim.rss >> 20,
         )
         if self.on_kill:
@@ -113,7 +136,7 @@ class MemoryGuard:
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
-            if not psutil.pid_exists(self.root_pid):
+            if not os.path.exists(f"/proc/{self.root_pid}"):
                 return
             try:
                 self.check()

@@ -240,9 +240,9 @@ def test_missing_controllers() -> None:
 
 def test_memory_guard_kills_the_largest_process_not_root_s() -> None:
     usage = [
-        ProcessUsage(10, 0, 5 << 20, "bwrap"),
-        ProcessUsage(12, 999, 150 << 20, "jupyterhub-singleuser"),
-        ProcessUsage(13, 999, 900 << 20, "python"),
+        ProcessUsage(10, 0, 5 << 20),  # bwrap
+        ProcessUsage(12, 999, 150 << 20),  # the server
+        ProcessUsage(13, 999, 900 << 20),  # a kernel
     ]
     assert process_to_kill(usage, limit=1 << 30) == usage[2]
     assert process_to_kill(usage, limit=2 << 30) is None
