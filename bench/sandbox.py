@@ -14,6 +14,7 @@ and for each measures, in one run:
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import sys
 import tempfile
@@ -76,11 +77,14 @@ def main() -> None:
     base.chmod(0o711)
     rare_guard = base / "rare-guard.py"
     rare_guard.write_text("c.LocalBubbleSpawner.memory_guard_interval = 3600\n", encoding="utf-8")
-    results = {
-        "sandboxed": measure(base, "sandboxed", []),
-        "no sandbox": measure(base, "plain", ["--insecure-no-sandbox"]),
-        "sandboxed, guard hourly": measure(base, "rare-guard", ["--config", str(rare_guard)]),
-    }
+    try:
+        results = {
+            "sandboxed": measure(base, "sandboxed", []),
+            "no sandbox": measure(base, "plain", ["--insecure-no-sandbox"]),
+            "sandboxed, guard hourly": measure(base, "rare-guard", ["--config", str(rare_guard)]),
+        }
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     print(f"{'':26} {'spawn to ready (s)':>19} {'kernel loop (s)':>16} {'hub CPU while idle':>19}")
     for name, row in results.items():
         print(f"{name:26} {row['spawn_s']:19.2f} {row['loop_s']:16.3f} {row['hub_cpu']:18.1%}")
