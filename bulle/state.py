@@ -9,10 +9,19 @@
           work/                   0750  root:bulleprj-<project>
             <user>/               0700  bulle-<user>: the member's workspace
           shared/                 2770  root:bulleprj-<project>: shared by members
+          data/                   0750  root:bulleprj-<project>: the project's data extract,
+                                        mounted read-only in its bubbles
       warehouse/                  0700  the Iceberg warehouse (data stewards only)
         catalog.sqlite                    the embedded Iceberg catalog
         data/                             table data and metadata
         reports/                          one load report per ingest run (JSON)
+
+    <runtime>/                    0711  root: sockets, short-lived (default /run/bulle/<digest>,
+                                        see :func:`default_runtime_dir`)
+      hub/                        0755  hub.sock: the hub API, the only service bubbles reach
+      bubbles/<token>/            0711  one per running bubble
+        sock/                     0700  bulle-<user>: the bubble's server socket
+        etc/                      0755  the passwd, group and hosts files the bubble sees
 
 Only paths are computed here; creating and owning them is the job of the
 component that needs them (the hub for ``hub/``, the spawner for a workspace).
@@ -20,8 +29,11 @@ component that needs them (the hub for ``hub/``, the spawner for a workspace).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+RUNTIME_BASE = Path("/run/bulle")
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,10 @@ class StateLayout:
     def shared_dir(self, project_id: str) -> Path:
         return self.project_dir(project_id) / "shared"
 
+    def data_dir(self, project_id: str) -> Path:
+        """The project's data extract, read-only in its bubbles."""
+        return self.project_dir(project_id) / "data"
+
     @property
     def warehouse_dir(self) -> Path:
         return self.root / "warehouse"
@@ -83,3 +99,47 @@ class StateLayout:
         self.hub_dir.mkdir(mode=0o700, exist_ok=True)
         self.hub_dir.chmod(0o700)
         self.projects_dir.mkdir(mode=0o711, exist_ok=True)
+
+
+def default_runtime_dir(state_root: Path, uid: int, temp_dir: Path) -> Path:
+    """Where the hub of ``state_root`` keeps its sockets.
+
+    Unix socket paths must stay under 108 bytes and, because JupyterHub
+    lowercases a server's host, in lowercase: so a short digest of the state
+    folder under ``/run/bulle`` for root, under ``<temp_dir>/bulle-<uid>``
+    otherwise.
+    """
+    digest = hashlib.sha256(str(state_root).encode()).hexdigest()[:12]
+    base = RUNTIME_BASE if uid == 0 else temp_dir / f"bulle-{uid}"
+    return base / digest
+
+
+@dataclass(frozen=True)
+class RuntimeLayout:
+    """The hub's socket folder (see the module docstring); paths only."""
+
+    root: Path
+
+    @property
+    def hub_dir(self) -> Path:
+        return self.root / "hub"
+
+    @property
+    def hub_socket(self) -> Path:
+        return self.hub_dir / "hub.sock"
+
+    @property
+    def bubbles_dir(self) -> Path:
+        return self.root / "bubbles"
+
+    def bubble_dir(self, token: str) -> Path:
+        return self.bubbles_dir / token
+
+    def bubble_socket_dir(self, token: str) -> Path:
+        return self.bubble_dir(token) / "sock"
+
+    def bubble_socket(self, token: str) -> Path:
+        return self.bubble_socket_dir(token) / "server.sock"
+
+    def bubble_etc_dir(self, token: str) -> Path:
+        return self.bubble_dir(token) / "etc"

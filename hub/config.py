@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from traitlets import Unicode, default
+from traitlets import Bool, Unicode, default
 from traitlets.config import Config, Configurable
 
 from bulle.policies import Policy, PolicyInvalid, load_policy
@@ -29,6 +29,7 @@ from bulle.policies.jupyterhub import CUSTOM_SCOPES, compile_hub_roles
 from bulle.state import StateLayout
 
 from .pages import home_template_vars
+from .sandbox import SandboxUnavailable, configure_sandbox
 
 DEFAULT_BIND_URL = "http://127.0.0.1:8000"
 
@@ -51,6 +52,19 @@ class Bulle(Configurable):
         a SQLite file in the state folder. Use postgresql+psycopg://... in
         production.""",
     ).tag(config=True)
+
+    insecure_no_sandbox = Bool(
+        help="""Run bubbles without a sandbox (no network, mount or PID
+        isolation), where this machine cannot make one. Every page of the hub
+        then says that bubbles are not isolated. Default: the
+        BULLE_INSECURE_NO_SANDBOX environment variable (1 for true), set by
+        `bulle hub --insecure-no-sandbox`; otherwise False, and the hub
+        refuses to start where bubbles cannot be sandboxed.""",
+    ).tag(config=True)
+
+    @default("insecure_no_sandbox")
+    def _insecure_no_sandbox_default(self) -> bool:
+        return os.environ.get("BULLE_INSECURE_NO_SANDBOX", "") == "1"
 
     @default("policy_dir")
     def _policy_dir_default(self) -> str:
@@ -93,6 +107,11 @@ def configure_hub(c: Config) -> Policy:
     policy = load_policy_or_exit(settings.policy_dir)
     layout = StateLayout(Path(settings.state_dir).resolve())
     layout.prepare_root()
+    try:
+        isolation_warning = configure_sandbox(c, layout, settings.insecure_no_sandbox)
+    except SandboxUnavailable as exc:
+        print(f"bulle: the hub did not start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
     _prefer(c.JupyterHub, "authenticator_class", "bulle-local")
     _prefer(c.JupyterHub, "spawner_class", "bulle-local")
@@ -109,7 +128,10 @@ def configure_hub(c: Config) -> Policy:
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.named_server_limit_per_user = 0
     c.JupyterHub.template_paths = [_templates_dir(), *c.JupyterHub.get("template_paths", [])]
-    c.JupyterHub.template_vars = {**c.JupyterHub.get("template_vars", {}), **home_template_vars(policy)}
+    c.JupyterHub.template_vars = {
+        **c.JupyterHub.get("template_vars", {}),
+        **home_template_vars(policy, isolation_warning),
+    }
     c.JupyterHub.custom_scopes = {**c.JupyterHub.get("custom_scopes", {}), **CUSTOM_SCOPES}
     c.JupyterHub.load_roles = compile_hub_roles(policy)
     c.Authenticator.allow_all = False

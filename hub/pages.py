@@ -2,14 +2,15 @@
 
 JupyterHub calls each callable of ``template_vars`` with the current user
 (or None on pages without one); :func:`home_template_vars` builds them from
-the policy.
+the policy. When bubbles are not isolated (``--insecure-no-sandbox``), the
+warning is the announcement of every page and a red banner on the home page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from bulle.policies import Policy, server_name, startable_bubbles
@@ -29,7 +30,7 @@ class BubbleRow:
     allowed: bool
 
 
-def home_template_vars(policy: Policy) -> dict[str, Callable[[Any], Any]]:
+def home_template_vars(policy: Policy, isolation_warning: str | None = None) -> dict[str, Any]:
     def bubbles(user: Any) -> list[BubbleRow]:
         return [] if user is None else bubble_rows(policy, user, dt.datetime.now(dt.UTC))
 
@@ -44,7 +45,14 @@ def home_template_vars(policy: Policy) -> dict[str, Callable[[Any], Any]]:
         }
         return [name for name, has in held.items() if has]
 
-    return {"bulle_bubbles": bubbles, "bulle_roles": roles}
+    found: dict[str, Any] = {
+        "bulle_bubbles": bubbles,
+        "bulle_roles": roles,
+        "bulle_isolation_warning": isolation_warning,
+    }
+    if isolation_warning:
+        found["announcement"] = f"<strong>{escape(isolation_warning)}</strong>"
+    return found
 
 
 def bubble_rows(policy: Policy, user: Any, now: dt.datetime) -> list[BubbleRow]:

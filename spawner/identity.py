@@ -57,6 +57,17 @@ def ensure_bubble_identity(user: str, project_id: str, members: Iterable[str]) -
     return Identity(account.pw_name, account.pw_uid, account.pw_gid, (group.gr_gid,))
 
 
+def group_names(identity: Identity) -> dict[int, str]:
+    """Names of the identity's primary and supplementary groups, by gid."""
+    names = {}
+    for gid in (identity.gid, *identity.groups):
+        try:
+            names[gid] = grp.getgrgid(gid).gr_name
+        except KeyError:
+            continue
+    return names
+
+
 def project_gid(project_id: str) -> int:
     return _ensure_group(system_group(project_id)).gr_gid
 

@@ -1,69 +1,468 @@
-"""The embedded flavour: each bubble is a local JupyterLab process.
+"""The embedded flavour: each bubble is a sandboxed local JupyterLab process.
 
-Built on JupyterHub's ``LocalProcessSpawner``. When the hub runs as root, a
-bubble runs as its user's system account ``bulle-<user>`` with the project's
-group as its only supplementary group (see :mod:`bulle.spawner.identity`);
-otherwise it runs as the hub's own user. Its home and working folder is the
-member's project workspace.
+Built on JupyterHub's ``LocalProcessSpawner``. A bubble runs
+
+- as its user's system account ``bulle-<user>`` with the project's group as
+  its only supplementary group (:mod:`bulle.spawner.identity`), never root;
+- inside a bubblewrap sandbox (:mod:`bulle.spawner.sandbox`): a network
+  namespace with no route out, a mount view of only the software, the
+  member's workspace, the project's shared and data folders and its own
+  socket folder; its server listens on a Unix socket that the proxy reaches,
+  and it reaches the hub's API through the hub's socket;
+- within its profile's CPU and memory (:mod:`bulle.spawner.limits`) and for
+  at most its profile's lifetime and idle timeout (:mod:`bulle.spawner.lifetime`).
+
+With ``sandbox = False`` (``bulle hub --insecure-no-sandbox``) the server runs
+as the same account, with the same limits and lifetime, but without
+namespaces; the hub's home page then says that bubbles are not isolated.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import itertools
 import os
+import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote
 
+import psutil
 from jupyterhub.spawner import LocalProcessSpawner
-from traitlets import default
+from jupyterhub.traitlets import Command
+from traitlets import Bool, Enum, Float, Integer, List, Unicode, default
+
+from bulle.state import RuntimeLayout
 
 from .bubble import Bubble
-from .identity import Identity, can_switch_users, ensure_bubble_identity
+from .cgroups import create_bubble_cgroup, find_cgroup_parent, join_cgroup, remove_bubble_cgroup
+from .host import outermost, seccomp_fd, software_paths, system_entries
+from .identity import Identity, can_switch_users, ensure_bubble_identity, group_names
+from .lifetime import Lifetime, StopReason, describe, next_check, stop_reason
+from .limits import ResourceLimits, apply_process_limits, cgroup_settings, pick_cpus, process_rlimits
+from .memguard import MemoryGuard
 from .mixin import PolicySpawnerMixin
+from .runtime import new_token, prepare_bubble_runtime, remove_bubble_runtime
+from .sandbox import NetworkMode, SandboxSpec, make_etc_files, make_sandbox_command, system_view
 from .workspace import prepare_workspace
 
 BUBBLE_UMASK = 0o007
+# jupyterhub-singleuser takes its port from JUPYTERHUB_SERVICE_URL and refuses
+# --sock with any port but jupyter-server's default one.
+SOCKET_SERVICE_HOST = "http://127.0.0.1:8888"
+STARTING_CHECK_INTERVAL = 1.0  # seconds between looks at a starting bubble, for the idle clock
 
 
 class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: ignore[misc]
-    """A policy-checked JupyterLab bubble running as a local process."""
+    """A policy-checked JupyterLab bubble running as a sandboxed local process."""
+
+    sandbox = Bool(
+        True,
+        help="""Run each bubble in a bubblewrap sandbox (own network, mount,
+        PID, IPC and UTS namespaces). bulle's hub configuration sets it to
+        False only for `bulle hub --insecure-no-sandbox`, and then says on the
+        home page that bubbles are not isolated.""",
+    ).tag(config=True)
+
+    sandbox_command = Command(
+        ["bwrap"],
+        help="""The bubblewrap command (a path or a name on PATH, and any
+        options to put first). Default: `bwrap`, from the Debian package
+        bubblewrap.""",
+    ).tag(config=True)
+
+    setpriv_command = Unicode(
+        "/usr/bin/setpriv",
+        help="""setpriv (util-linux), run inside the sandbox to switch to the
+        bubble's account, drop every capability and set no_new_privs. It must
+        lie under one of `system_paths`.""",
+    ).tag(config=True)
+
+    network_mode = Enum(
+        [m.value for m in NetworkMode],
+        default_value=NetworkMode.ISOLATED.value,
+        help="""`isolated` (default): each bubble has a network namespace of
+        its own with only a loopback interface, so no internet, no DNS, no
+        other bubble and no host service; the hub is reached through its Unix
+        socket. `host`: bubbles share the host's network; use it only where
+        the network itself stops egress.""",
+    ).tag(config=True)
+
+    system_paths = List(
+        Unicode(),
+        default_value=["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"],
+        help="""Top-level system folders shown read-only in every bubble
+        (symbolic links among them, as on merged-/usr systems, are recreated
+        as links). Those absent on this machine are skipped.""",
+    ).tag(config=True)
+
+    etc_paths = List(
+        Unicode(),
+        default_value=[
+            "/etc/alternatives",
+            "/etc/ca-certificates",
+            "/etc/fonts",
+            "/etc/jupyter",
+            "/etc/ld.so.cache",
+            "/etc/ld.so.conf",
+            "/etc/ld.so.conf.d",
+            "/etc/locale.alias",
+            "/etc/localtime",
+            "/etc/mime.types",
+            "/etc/nsswitch.conf",
+            "/etc/papersize",
+            "/etc/python3",
+            "/etc/python3.11",
+            "/etc/R",
+            "/etc/ssl",
+            "/etc/timezone",
+        ],
+        help="""Files and folders of /etc shown read-only in every bubble if
+        they exist. /etc/passwd, /etc/group and /etc/hosts are always
+        generated per bubble and name only the bubble's own account and
+        groups.""",
+    ).tag(config=True)
+
+    extra_read_only_paths = List(
+        Unicode(),
+        help="""More host folders or files shown read-only in every bubble, at
+        the same path (for example a shared software tree such as /opt/conda).
+        Each must exist.""",
+    ).tag(config=True)
+
+    runtime_dir = Unicode(
+        help="""Folder of the hub's sockets and of each running bubble's
+        socket folder. Set by bulle's hub configuration (see
+        `bulle.state.default_runtime_dir`); do not set it by hand.""",
+    ).tag(config=True)
+
+    limits_mode = Enum(
+        ["auto", "cgroup", "rlimits"],
+        default_value="auto",
+        help="""How CPU and memory limits are enforced. `cgroup`: a cgroup v2
+        per bubble (cpu.max, memory.max, pids.max); a start fails if none can
+        be made. `rlimits`: CPU affinity to ceil(cpu) cores, the hub's memory
+        guard, and RLIMIT_NPROC. `auto` (default): cgroup where a writable
+        cgroup v2 with the cpu, memory and pids controllers exists, rlimits
+        otherwise (said once in the hub's log).""",
+    ).tag(config=True)
+
+    cgroup_parent = Unicode(
+        "",
+        help="""cgroup v2 folder under which each bubble gets its own cgroup,
+        for example a folder delegated to the hub's service by systemd
+        (Delegate=yes). Default: a folder `bulle` beside the hub's own cgroup.""",
+    ).tag(config=True)
+
+    max_processes = Integer(
+        1024,
+        help="""Most processes and threads one bubble account may have at once
+        (pids.max of the bubble's cgroup, and RLIMIT_NPROC of its account).""",
+    ).tag(config=True)
+
+    memory_guard_interval = Float(
+        0.2,
+        help="""Seconds between two looks of the memory guard at a bubble's
+        processes, in rlimits mode. A smaller value lets a fast allocation
+        overshoot the limit less, at some CPU cost in the hub.""",
+    ).tag(config=True)
+
+    cull_check_interval = Float(
+        60.0,
+        help="""Most seconds between two checks of a bubble's lifetime and idle
+        timeout. The check also runs at the moment each deadline falls due.""",
+    ).tag(config=True)
 
     identity: Identity | None = None
+    token: str = ""
+    cgroup_path: Path | None = None
+    culled_for: StopReason | None = None
+    _memory_guard: MemoryGuard | None = None
+    _supervisor: asyncio.Task[None] | None = None
+    _lifetime: Lifetime | None = None
+    _ready_since: dt.datetime | None = None
+    _cpu_rotation: ClassVar[itertools.count[int]] = itertools.count()
+    _cgroup_parent: ClassVar[tuple[Path | None, str] | None] = None
 
     @default("default_url")
     def _default_url_default(self) -> str:
         return "/lab"
 
+    # -- settings from the bubble --------------------------------------------
+
     def apply_bubble(self, bubble: Bubble) -> None:
         super().apply_bubble(bubble)
         self.notebook_dir = str(bubble.work_dir)
 
-    async def launch(self, bubble: Bubble) -> Any:
-        if can_switch_users():
-            self.identity = ensure_bubble_identity(bubble.user, bubble.project_id, bubble.project_members)
-        else:
-            self.log.warning("The hub does not run as root: bubble %s runs as the hub's own user", bubble.server_name)
-            self.identity = None
-        prepare_workspace(self.layout, bubble, self.identity)
-        return await LocalProcessSpawner.start(self)
+    @property
+    def runtime(self) -> RuntimeLayout:
+        if not self.runtime_dir:
+            raise RuntimeError("Spawner.runtime_dir is not set; start the hub with `bulle hub`")
+        return RuntimeLayout(Path(self.runtime_dir))
 
-    def make_preexec_fn(self, name: str) -> Callable[[], None]:
-        identity = self.identity
+    @property
+    def socket_path(self) -> Path:
+        return self.runtime.bubble_socket(self.token)
+
+    def get_args(self) -> list[str]:
+        return [*super().get_args(), f"--ServerApp.sock={self.socket_path}", "--ServerApp.sock_mode=0600"]
+
+    def get_env(self) -> dict[str, str]:
+        env: dict[str, str] = super().get_env()
+        base_url = self.server.base_url if self.server else "/"
+        env["JUPYTERHUB_SERVICE_URL"] = f"{SOCKET_SERVICE_HOST}{base_url}"
+        return env
+
+    def user_env(self, env: dict[str, str]) -> dict[str, str]:
+        env["USER"] = self.identity.name if self.identity else env.get("USER", self.user.name)
+        env["SHELL"] = "/bin/bash"
+        env["PATH"] = os.pathsep.join([str(Path(sys.prefix) / "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
+        env["BULLE_SANDBOX"] = "bubblewrap" if self.sandbox else "none"
+        if self.bubble is not None:
+            env["HOME"] = str(self.bubble.work_dir)
+        return env
+
+    # -- launching ------------------------------------------------------------
+
+    async def launch(self, bubble: Bubble) -> Any:
+        self._check_hub_is_reachable()
+        self.identity = self._resolve_identity(bubble)
+        prepare_workspace(self.layout, bubble, self.identity)
+        self.token = new_token()
+        hostname = bubble.server_name
+        etc_files = (
+            make_etc_files(self.identity, group_names(self.identity), bubble.work_dir, hostname)
+            if self.identity
+            else {}
+        )
+        prepare_bubble_runtime(self.runtime, self.token, self.identity, etc_files)
+        limits = ResourceLimits(bubble.cpu_limit, bubble.mem_limit, self.max_processes)
+        cpus = self._apply_limits_mode(limits)
+        command = [*self.cmd, *self.get_args()]
+        fd = seccomp_fd() if self.sandbox else None
+        try:
+            if self.sandbox and self.identity is not None:  # _resolve_identity refuses sandboxes without root
+                command = make_sandbox_command(self._sandbox_spec(bubble, self.identity, command, fd, hostname))
+            self.log.info("Spawning bubble %s: %s", bubble.server_name, " ".join(command))
+            self.proc = subprocess.Popen(
+                command,
+                env=self.get_env(),
+                stdin=subprocess.DEVNULL,  # never the hub's terminal
+                preexec_fn=self._child_setup(process_rlimits(limits), cpus),
+                start_new_session=True,
+                pass_fds=(fd,) if fd is not None else (),
+            )
+        finally:
+            if fd is not None:
+                os.close(fd)
+        self.pid = self.proc.pid
+        self._start_guards(bubble, limits)
+        return "http+unix://" + quote(str(self.socket_path), safe="")
+
+    def _check_hub_is_reachable(self) -> None:
+        hub_url = self.hub.url if self.hub else ""
+        if self.sandbox and self.network_mode == NetworkMode.ISOLATED and not hub_url.startswith("http+unix://"):
+            raise RuntimeError(
+                f"the hub's API listens on {hub_url}, which isolated bubbles cannot reach; "
+                "leave JupyterHub.hub_bind_url unset so that bulle puts it on a Unix socket"
+            )
+
+    def _resolve_identity(self, bubble: Bubble) -> Identity | None:
+        if can_switch_users():
+            return ensure_bubble_identity(bubble.user, bubble.project_id, bubble.project_members)
+        if self.sandbox:
+            raise RuntimeError(
+                "bubbles are sandboxed but the hub does not run as root; run the hub as root, "
+                "or start it with --insecure-no-sandbox"
+            )
+        self.log.warning("The hub does not run as root: bubble %s runs as the hub's own user", bubble.server_name)
+        return None
+
+    def _sandbox_spec(
+        self, bubble: Bubble, identity: Identity, command: list[str], fd: int | None, hostname: str
+    ) -> SandboxSpec:
+        system_dirs, system_links = system_view(system_entries(self.system_paths))
+        etc_dir = self.runtime.bubble_etc_dir(self.token)
+        read_write = [bubble.work_dir, bubble.shared_dir, self.runtime.bubble_socket_dir(self.token)]
+        return SandboxSpec(
+            bwrap=[shutil.which(self.sandbox_command[0]) or self.sandbox_command[0], *self.sandbox_command[1:]],
+            setpriv=self.setpriv_command,
+            identity=identity,
+            hostname=hostname,
+            work_dir=bubble.work_dir,
+            command=command,
+            system_dirs=system_dirs,
+            system_links=system_links,
+            optional_read_only=[Path(p) for p in self.etc_paths],
+            read_only=outermost(
+                [
+                    *software_paths(system_dirs),
+                    *(Path(p) for p in self.extra_read_only_paths),
+                    self.layout.data_dir(bubble.project_id),
+                    self.runtime.hub_dir,
+                ]
+            ),
+            read_write=read_write,
+            files={etc_dir / name: Path("/etc") / name for name in ("passwd", "group", "hosts")},
+            tmpfs={Path("/tmp"): bubble.mem_limit, Path("/dev/shm"): bubble.mem_limit},  # noqa: S108
+            network=NetworkMode(self.network_mode),
+            seccomp_fd=fd,
+            umask=BUBBLE_UMASK,
+        )
+
+    def _apply_limits_mode(self, limits: ResourceLimits) -> tuple[int, ...] | None:
+        """Create the bubble's cgroup (cgroup mode) or pick its CPUs (rlimits mode)."""
+        parent = self._cgroup_parent_for_mode()
+        if parent is not None:
+            self.cgroup_path = create_bubble_cgroup(parent, self.token, cgroup_settings(limits))
+            self.environment = {**self.environment, "BULLE_LIMITS": "cgroup"}
+            return None
+        self.environment = {**self.environment, "BULLE_LIMITS": "rlimits"}
+        return pick_cpus(sorted(os.sched_getaffinity(0)), limits.cpu, next(self._cpu_rotation))
+
+    def _cgroup_parent_for_mode(self) -> Path | None:
+        if self.limits_mode == "rlimits":
+            return None
+        cls = type(self)
+        if cls._cgroup_parent is None:
+            cls._cgroup_parent = find_cgroup_parent(self.cgroup_parent)
+            parent, why = cls._cgroup_parent
+            if parent is None:
+                self.log.warning("Bubble limits: rlimits, CPU affinity and the memory guard (no cgroup: %s)", why)
+            else:
+                self.log.info("Bubble limits: %s", why)
+        parent, why = cls._cgroup_parent
+        if parent is None and self.limits_mode == "cgroup":
+            raise RuntimeError(f"limits_mode is 'cgroup' but no cgroup can be made: {why}")
+        return parent
+
+    def _child_setup(self, rlimits: dict[int, tuple[int, int]], cpus: tuple[int, ...] | None) -> Callable[[], None]:
+        """What the child runs before it executes the sandbox (or, unsandboxed, the server)."""
+        identity = None if self.sandbox else self.identity
+        # bwrap must make traversable mount points; the sandbox sets the bubble's umask inside.
+        umask = 0o022 if self.sandbox else BUBBLE_UMASK
+        cgroup = self.cgroup_path
         work_dir = str(self.bubble.work_dir) if self.bubble else None
 
-        def preexec() -> None:
-            os.umask(BUBBLE_UMASK)
-            if identity is not None:
+        def setup() -> None:
+            os.umask(umask)
+            if cgroup is not None:
+                join_cgroup(cgroup)
+            apply_process_limits(rlimits, cpus)
+            if identity is not None:  # unsandboxed: setpriv does this in the sandbox
                 os.setgid(identity.gid)
                 os.setgroups(list(identity.groups))
                 os.setuid(identity.uid)
             if work_dir:
                 os.chdir(work_dir)
 
-        return preexec
+        return setup
 
-    def user_env(self, env: dict[str, str]) -> dict[str, str]:
-        env["USER"] = self.identity.name if self.identity else env.get("USER", self.user.name)
-        env["SHELL"] = "/bin/bash"
-        if self.bubble is not None:
-            env["HOME"] = str(self.bubble.work_dir)
-        return env
+    # -- guards: memory, lifetime ---------------------------------------------
+
+    def _start_guards(self, bubble: Bubble, limits: ResourceLimits) -> None:
+        if self.cgroup_path is None:
+            self._memory_guard = MemoryGuard(
+                self.pid, limits.memory, self.memory_guard_interval, self.log, self._log_name
+            ).start()
+        self._lifetime = Lifetime(dt.datetime.now(dt.UTC), bubble.profile.max_lifetime, bubble.profile.idle_timeout)
+        self.culled_for = None
+        self._ready_since = None
+        self._supervisor = asyncio.ensure_future(self._supervise(self._lifetime))
+
+    def stop_reason(self, now: dt.datetime) -> StopReason | None:
+        """Why the hub must stop this bubble at ``now`` (lifetime, idle), or None."""
+        if self._lifetime is None:
+            return None
+        return stop_reason(self._lifetime, self._ready_since, self._last_activity(), now)
+
+    def _last_activity(self) -> dt.datetime | None:
+        last = self.orm_spawner.last_activity if self.orm_spawner else None
+        return last.replace(tzinfo=dt.UTC) if last and last.tzinfo is None else last
+
+    async def _supervise(self, lifetime: Lifetime) -> None:
+        while True:
+            now = dt.datetime.now(dt.UTC)
+            if self._ready_since is None and self.ready:
+                self._ready_since = now
+            reason = self.stop_reason(now)
+            if reason is not None:
+                break
+            at_most = self.cull_check_interval if self._ready_since else STARTING_CHECK_INTERVAL
+            await asyncio.sleep(next_check(lifetime, self._ready_since, self._last_activity(), now, at_most) + 0.05)
+        await self.cull(reason, describe(reason, lifetime))
+
+    async def cull(self, reason: StopReason, why: str) -> None:
+        """Stop the bubble for ``reason`` and let the hub notice, as if it had exited."""
+        self.culled_for = reason
+        self.log.warning("Stopping bubble %s (reason: %s): %s", self._log_name, reason, why)
+        await self.stop()
+        await self.poll_and_notify()
+
+    # -- stopping -------------------------------------------------------------
+
+    async def poll(self) -> int | None:
+        if self.sandbox and self.proc is None and self.pid:
+            # Resumed from the database after a hub restart: a sandboxed bubble
+            # dies with the hub that started it (--die-with-parent), and its pid
+            # may belong to another process by now.
+            self.clear_state()
+            return 0
+        status: int | None = await super().poll()
+        return status
+
+    async def _signal(self, sig: int) -> bool:
+        """Signals other than SIGKILL go to the server inside the sandbox, so it can shut down cleanly.
+
+        Signalling bubblewrap itself would make it kill everything at once.
+        """
+        if not self.sandbox or sig in (0, signal.SIGKILL):
+            return bool(await super()._signal(sig))
+        server = self._server_pid()
+        if server is None:
+            return bool(await super()._signal(sig))
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server, sig)
+        return bool(await super()._signal(0))
+
+    def _server_pid(self) -> int | None:
+        """The bubble's server: the first process below bubblewrap that is not root's."""
+        try:
+            for child in psutil.Process(self.pid).children(recursive=True):
+                if child.uids().real != 0:
+                    return int(child.pid)
+        except psutil.NoSuchProcess:
+            return None
+        return None
+
+    def get_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().get_state()
+        if self.token:
+            state["token"] = self.token
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.token = state.get("token", "")
+
+    def clear_state(self) -> None:
+        """The bubble is gone: stop its guards, remove its sockets folder and cgroup."""
+        super().clear_state()
+        if self._memory_guard is not None:
+            self._memory_guard.stop()
+            self._memory_guard = None
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None and self.culled_for is None:  # a culling supervisor finishes by itself
+            supervisor.cancel()
+        if self.cgroup_path is not None:
+            remove_bubble_cgroup(self.cgroup_path)
+            self.cgroup_path = None
+        if self.token and self.runtime_dir:
+            remove_bubble_runtime(self.runtime, self.token)
+        self.token = ""

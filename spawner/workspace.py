@@ -21,7 +21,10 @@ ROOT_UID = 0
 
 
 def prepare_workspace(layout: StateLayout, bubble: Bubble, identity: Identity | None) -> None:
-    """Create the project folder, the member's workspace and the shared folder.
+    """Create the project folder, the member's workspace, the shared folder and the data folder.
+
+    The data folder holds the project's extract (written by the hub, never by
+    a bubble): members may read it, and bubbles see it read-only.
 
     ``identity`` is the bubble's system identity when the hub runs as root,
     or None when every folder stays owned by the hub's own user.
@@ -32,6 +35,7 @@ def prepare_workspace(layout: StateLayout, bubble: Bubble, identity: Identity | 
     _ensure_dir(layout.project_dir(bubble.project_id), 0o750, owner, project_gid)
     _ensure_dir(layout.work_root(bubble.project_id), 0o750, owner, project_gid)
     _ensure_dir(layout.shared_dir(bubble.project_id), 0o2770, owner, project_gid)
+    _ensure_dir(layout.data_dir(bubble.project_id), 0o750, owner, project_gid)
     work_uid = identity.uid if identity else -1
     _ensure_dir(bubble.work_dir, 0o700, work_uid, project_gid)
     link = bubble.work_dir / "shared"

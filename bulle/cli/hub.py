@@ -19,12 +19,26 @@ from bulle.state import StateLayout
 DEMO_BIND_URL = "http://127.0.0.1:8000"
 
 
+INSECURE_HELP = (
+    "Run bubbles without a sandbox (no network, mount or PID isolation) where this machine cannot make one. "
+    "Every page of the hub then says that bubbles are not isolated. Never use it with real data."
+)
+
+
 def run_hub(
-    policy_dir: Path, state_dir: Path, db_url: str | None, configs: Sequence[Path], args: Sequence[str]
+    policy_dir: Path,
+    state_dir: Path,
+    db_url: str | None,
+    configs: Sequence[Path],
+    args: Sequence[str],
+    insecure_no_sandbox: bool = False,
 ) -> None:
     """Run JupyterHub in this process with bulle's configuration file."""
     from jupyterhub.app import JupyterHub
 
+    if insecure_no_sandbox:
+        os.environ["BULLE_INSECURE_NO_SANDBOX"] = "1"
+        click.secho("bulle: WARNING: bubbles will NOT be isolated (--insecure-no-sandbox).", fg="red", err=True)
     os.environ["BULLE_POLICY_DIR"] = str(policy_dir.resolve())
     os.environ["BULLE_STATE_DIR"] = str(state_dir.resolve())
     if db_url:
@@ -63,17 +77,25 @@ def run_hub(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Extra JupyterHub configuration file, loaded before bulle's (repeatable).",
 )
+@click.option("--insecure-no-sandbox", is_flag=True, help=INSECURE_HELP)
 @click.argument("jupyterhub_args", nargs=-1, type=click.UNPROCESSED)
 def hub(
-    policy_dir: Path, state_dir: Path, db_url: str | None, configs: tuple[Path, ...], jupyterhub_args: tuple[str, ...]
+    policy_dir: Path,
+    state_dir: Path,
+    db_url: str | None,
+    configs: tuple[Path, ...],
+    insecure_no_sandbox: bool,
+    jupyterhub_args: tuple[str, ...],
 ) -> None:
     """Run the hub: JupyterHub configured from the policy.
 
     Arguments after the options go to JupyterHub, for example
     `bulle hub --policy p/ -- --JupyterHub.bind_url=http://127.0.0.1:9000`.
-    The hub refuses to start (exit status 2) when the policy has errors.
+    The hub refuses to start (exit status 2) when the policy has errors, and
+    when this machine cannot sandbox bubbles (bubblewrap missing, not root, no
+    namespaces) unless --insecure-no-sandbox is given.
     """
-    run_hub(policy_dir, state_dir, db_url, configs, jupyterhub_args)
+    run_hub(policy_dir, state_dir, db_url, configs, jupyterhub_args, insecure_no_sandbox)
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -86,14 +108,17 @@ def hub(
     help="State folder of the demo; created with a demo policy if absent.",
 )
 @click.option("--bind-url", default=DEMO_BIND_URL, show_default=True, help="Public URL of the demo hub.")
+@click.option("--insecure-no-sandbox", is_flag=True, help=INSECURE_HELP)
 @click.argument("jupyterhub_args", nargs=-1, type=click.UNPROCESSED)
-def demo(state_dir: Path, bind_url: str, jupyterhub_args: tuple[str, ...]) -> None:
+def demo(state_dir: Path, bind_url: str, insecure_no_sandbox: bool, jupyterhub_args: tuple[str, ...]) -> None:
     """Start the demo hub with two projects and five users.
 
     Writes a demo policy and accounts into the state folder the first time,
     prints who is who and their passwords, and runs the hub until Ctrl-C,
-    which stops every bubble it started. Arguments after the options go to
-    JupyterHub, as for `bulle hub`.
+    which stops every bubble it started. Bubbles are sandboxed; where this
+    machine cannot do that, the demo refuses to start unless given
+    --insecure-no-sandbox. Arguments after the options go to JupyterHub, as
+    for `bulle hub`.
     """
     layout = StateLayout(state_dir.resolve())
     layout.prepare_root()
@@ -104,7 +129,9 @@ def demo(state_dir: Path, bind_url: str, jupyterhub_args: tuple[str, ...]) -> No
     prepare_demo_warehouse(layout, policy_dir)
     passwords = ensure_demo_accounts(layout)
     click.echo(demo_banner(bind_url, policy_dir, passwords))
-    run_hub(policy_dir, layout.root, None, (), [f"--JupyterHub.bind_url={bind_url}", *jupyterhub_args])
+    run_hub(
+        policy_dir, layout.root, None, (), [f"--JupyterHub.bind_url={bind_url}", *jupyterhub_args], insecure_no_sandbox
+    )
 
 
 def prepare_demo_warehouse(layout: StateLayout, policy_dir: Path) -> None:

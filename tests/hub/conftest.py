@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -88,10 +88,12 @@ def traversable_tmp() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def make_state(base: Path, name: str) -> tuple[Path, Path]:
+def make_state(
+    base: Path, name: str, write_policy: Callable[[Path, dt.date], None] = write_test_policy
+) -> tuple[Path, Path]:
     root = base / name
     policy_dir = root / "policy"
-    write_test_policy(policy_dir, dt.datetime.now(dt.UTC).date())
+    write_policy(policy_dir, dt.datetime.now(dt.UTC).date())
     root.chmod(0o711)
     layout = StateLayout(root / "state")
     layout.prepare_root()

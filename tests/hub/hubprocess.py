@@ -38,6 +38,7 @@ class HubProcess:
     state_dir: Path
     db_url: str | None = None
     extra_args: Sequence[str] = ()
+    hub_options: Sequence[str] = ()
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -59,11 +60,12 @@ class HubProcess:
         ]
         if self.db_url:
             command += ["--db-url", self.db_url]
+        # The hub's API listens on a Unix socket bulle chooses (sandboxed bubbles reach it only so).
         return [
             *command,
+            *self.hub_options,
             "--",
             f"--JupyterHub.bind_url={self.url}",
-            f"--JupyterHub.hub_bind_url=http://127.0.0.1:{free_port()}",
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
             *self.extra_args,
         ]
@@ -158,12 +160,16 @@ class HubClient:
     def stop_server(self, user: str, server: str, timeout: float = 60) -> None:
         response = self.api("DELETE", f"/users/{user}/servers/{server}")
         assert response.status_code in (202, 204), response.text
+        self.wait_stopped(user, server, timeout)
+
+    def wait_stopped(self, user: str, server: str, timeout: float = 60) -> None:
+        """Wait until the hub no longer lists ``server`` (stopped by anyone, the hub included)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if server not in self.api("GET", f"/users/{user}").json()["servers"]:
                 return
             time.sleep(0.5)
-        raise AssertionError(f"{user}/{server} did not stop")
+        raise AssertionError(f"{user}/{server} did not stop:\n{self.hub.log_tail()}")
 
     @staticmethod
     def _checked(response: requests.Response) -> requests.Response:

@@ -36,7 +36,6 @@ def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(tra
     shell = HubProcess(policy_dir=state, state_dir=state, port=port)  # for its environment and client only
     command = [
         sys.executable, "-m", "bulle", "demo", "--state", str(state), "--bind-url", f"http://127.0.0.1:{port}",
-        f"--JupyterHub.hub_bind_url=http://127.0.0.1:{free_port()}",
         f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
     ]  # fmt: skip
     log = traversable_tmp / "demo.log"
