@@ -4,7 +4,8 @@
 #   make test   install what is needed, then run the linters and the tests
 #
 # Both are idempotent: each step runs only when its inputs changed. Debian
-# packages are installed only when missing (apt-get, as root or with sudo).
+# packages are installed only when missing (apt-get, as root or with sudo); a
+# command already on PATH counts (NodeSource's nodejs ships npm).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -44,7 +45,8 @@ install: $(VENV)/.installed $(NODE_BIN)/configurable-http-proxy
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
+	    || command -v $$p >/dev/null || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
