@@ -17,6 +17,8 @@ from typing import Any
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import default
 
+from bulle.extensions.recorder import recorder_config_dir
+
 from .bubble import Bubble
 from .identity import Identity, can_switch_users, ensure_bubble_identity
 from .mixin import PolicySpawnerMixin
@@ -42,7 +44,8 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     def apply_bubble(self, bubble: Bubble) -> None:
         super().apply_bubble(bubble)
         self.notebook_dir = str(bubble.work_dir)
-        self.environment = {**self.environment, "JUPYTER_CONFIG_PATH": bubble_jupyter_config_dir()}
+        config_path = os.pathsep.join([bubble_jupyter_config_dir(), recorder_config_dir()])
+        self.environment = {**self.environment, "JUPYTER_CONFIG_PATH": config_path}
 
     async def launch(self, bubble: Bubble) -> Any:
         if can_switch_users():

@@ -11,6 +11,7 @@ import click
 from bulle import __version__
 
 from .account import account
+from .audit import audit_group
 from .hub import demo, hub
 from .policy import policy
 
@@ -25,3 +26,4 @@ main.add_command(policy)
 main.add_command(hub)
 main.add_command(demo)
 main.add_command(account)
+main.add_command(audit_group, name="audit")
