@@ -6,8 +6,10 @@ reach the hub from JupyterHub's (``JUPYTERHUB_API_URL``,
 ``JUPYTERHUB_API_TOKEN``: the bubble's own token, which may write this
 bubble's records and nothing else). At load it makes the server's kernel
 connections record (:mod:`.kernels`); terminals record through
-:mod:`.terminals`, set by the same configuration file that enables this
-extension (``jupyter-config/jupyter_server_config.d/bulle-recorder.json``).
+:mod:`.terminals`. Both recording classes are also set by configuration
+(``jupyter-config/jupyter_server_config.json``) so that, should this
+extension fail to load, code and keystrokes are refused rather than run
+unrecorded.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .delivery import Delivery
 from .kernels import recording_connection_class
 from .recorder import SessionRecorder
 from .spool import Spool
+from .terminals import record_new_terminals
 
 
 class RecorderApp(ExtensionApp):  # type: ignore[misc]
@@ -109,9 +112,13 @@ class RecorderApp(ExtensionApp):  # type: ignore[misc]
         )
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
-        if self.delivery is not None:
-            self.delivery.start()
-            self.delivery.wake()  # records a previous run could not send
+        if self.delivery is None:
+            return
+        self.delivery.start()
+        self.delivery.wake()  # records a previous run could not send
+        manager = self.serverapp.web_app.settings.get("terminal_manager")
+        if manager is not None and record_new_terminals(manager, lambda: self.recorder):
+            self.log.warning("bulle recorder: %s did not record terminals; it does now", type(manager).__name__)
 
     async def stop_extension(self) -> None:
         if self.delivery is None:

@@ -1,12 +1,16 @@
-"""A terminal manager whose terminals record the lines typed into them.
+"""Terminals that record the lines typed into them.
 
 Whatever a browser sends to a terminal reaches the shell through one call,
-the terminal's ``ptyproc.write``. :class:`RecordingTerminalManager` wraps that
-call for each new terminal: the keystrokes are assembled into lines
-(:class:`~.capture.LineAssembler`) and each completed line is recorded
-before the keystroke that completes it is written. Without a running
-recorder, nothing is written: the terminal stays unusable rather than
-unrecorded. Set it as ``TerminalsExtensionApp.terminal_manager_class``.
+the terminal's ``ptyproc.write``. :func:`record_input` wraps that call: the
+keystrokes are assembled into lines (:class:`~.capture.LineAssembler`) and
+each completed line is recorded before the keystroke that completes it is
+written. Without a running recorder nothing is written: the terminal stays
+unusable rather than unrecorded.
+
+:class:`RecordingTerminalManager` does this for every terminal it creates;
+it is set as ``TerminalsExtensionApp.terminal_manager_class`` by the
+recorder's configuration. Should another manager be in place,
+:func:`record_new_terminals` makes it record too.
 """
 
 from __future__ import annotations
@@ -19,26 +23,44 @@ from jupyter_server_terminals.terminalmanager import TerminalManager
 from .capture import LineAssembler
 
 
+def record_input(terminal: Any, recorder: Callable[[], Any], log: Any) -> None:
+    """Record the lines typed into ``terminal`` with what ``recorder()`` returns."""
+    write = terminal.ptyproc.write
+    lines = LineAssembler()
+
+    def recorded_write(text: str) -> Any:
+        current = recorder()
+        if current is None:
+            log.error("bulle recorder is not loaded: terminal input is not passed on unrecorded")
+            return 0
+        for line, truncated in lines.feed(text):
+            current.line_typed(str(getattr(terminal, "term_name", "?")), line, truncated)
+        return write(text)
+
+    terminal.ptyproc.write = recorded_write
+
+
 class RecordingTerminalManager(TerminalManager):  # type: ignore[misc]
     def new_terminal(self, **kwargs: Any) -> Any:
         terminal = super().new_terminal(**kwargs)
-        terminal.ptyproc.write = self._recording(terminal, terminal.ptyproc.write)
+        record_input(terminal, self._recorder, self.log)
         return terminal
 
     def _recorder(self) -> Any:
         web_app = getattr(self.parent, "web_app", None)
         return web_app.settings.get("bulle_recorder") if web_app is not None else None
 
-    def _recording(self, terminal: Any, write: Callable[[str], Any]) -> Callable[[str], Any]:
-        lines = LineAssembler()
 
-        def recorded_write(text: str) -> Any:
-            recorder = self._recorder()
-            if recorder is None:
-                self.log.error("bulle recorder is not loaded: terminal input is not passed on unrecorded")
-                return 0
-            for line, truncated in lines.feed(text):
-                recorder.line_typed(str(getattr(terminal, "term_name", "?")), line, truncated)
-            return write(text)
+def record_new_terminals(manager: Any, recorder: Callable[[], Any]) -> bool:
+    """Make ``manager`` record the terminals it creates from now on; False if it did already."""
+    if isinstance(manager, RecordingTerminalManager):
+        return False
+    create = manager.new_terminal
 
-        return recorded_write
+    def new_terminal(**kwargs: Any) -> Any:
+        terminal = create(**kwargs)
+        record_input(terminal, recorder, manager.log)
+        return terminal
+
+    manager.new_terminal = new_terminal
+    return True

@@ -5,7 +5,8 @@
   each test);
 - ``trail``: an open trail on it, with a signing key and a checkpoint file in
   ``tmp_path``, closed after the test;
-- ``make``: a factory of valid events (``make("auth.login", actor="alice")``).
+- ``make``: a factory of valid events (``make("auth.login", actor="alice")``);
+- ``hub``, ``postgres_url``, ``traversable_tmp``: the real hubs of ``tests/hub``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 
 from bulle import audit
 from bulle.audit.store import CHECKPOINTS_TABLE, EVENTS_TABLE
-from tests.hub.conftest import postgres_url  # noqa: F401  (a fixture)
+from tests.hub.conftest import hub, postgres_url, traversable_tmp  # noqa: F401  (fixtures)
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -39,6 +39,9 @@ class HubProcess:
     db_url: str | None = None
     extra_args: Sequence[str] = ()
     port: int = field(default_factory=free_port)
+    # Fixed for the object's life, so that a hub started again is where its bubbles expect it.
+    hub_port: int = field(default_factory=free_port)
+    proxy_api_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -63,8 +66,8 @@ class HubProcess:
             *command,
             "--",
             f"--JupyterHub.bind_url={self.url}",
-            f"--JupyterHub.hub_bind_url=http://127.0.0.1:{free_port()}",
-            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
+            f"--JupyterHub.hub_bind_url=http://127.0.0.1:{self.hub_port}",
+            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.proxy_api_port}",
             *self.extra_args,
         ]
 
