@@ -112,7 +112,9 @@ class BubbleRecordsHandler(APIHandler):  # type: ignore[misc]
             )
         if event.key is None:
             raise web.HTTPError(400, "each record needs an idempotency key")
-        return dataclasses.replace(event, key=f"{bubble}/{event.key}"[:200])
+        accepted = dataclasses.replace(event, key=f"{bubble}/{event.key}"[:200])
+        _ = accepted.body  # serialise here, not in the writer's thread
+        return accepted
 
     async def _record_refusal(self, bubble: str, reason: str, count: int) -> None:
         who = self.current_user

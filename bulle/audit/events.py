@@ -25,7 +25,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
@@ -96,9 +96,9 @@ class Event:
             "details": dict(self.details),
         }
 
-    @property
+    @cached_property
     def body(self) -> str:
-        """The canonical JSON the chain hashes."""
+        """The canonical JSON the chain hashes (computed once, by the thread that made the event)."""
         return canonical_json(self.as_dict())
 
 
@@ -141,13 +141,14 @@ def make_event(
         key=key,
     )
     check_event(event.as_dict())
+    _ = event.body  # serialise here, not in the writer's thread
     return event
 
 
 def event_from_dict(data: Mapping[str, Any]) -> Event:
     """An event from its JSON form (as a bubble sends it); :class:`EventInvalid` if it does not fit."""
     check_event(data)
-    return Event(
+    event = Event(
         type=data["type"],
         version=data["version"],
         time=data["time"],
@@ -159,6 +160,8 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         details=dict(data["details"]),
         key=data["key"],
     )
+    _ = event.body
+    return event
 
 
 def check_event(data: Mapping[str, Any]) -> None:

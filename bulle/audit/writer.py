@@ -62,6 +62,10 @@ class Receipt:
     def done(self) -> bool:
         return self._future.done()
 
+    def add_done_callback(self, callback: Callable[[Receipt], None]) -> None:
+        """Call ``callback(receipt)`` once the events are committed (or failed), in the writer's thread."""
+        self._future.add_done_callback(lambda _: callback(self))
+
     def __await__(self) -> Generator[Any, None, Any]:
         return asyncio.wrap_future(self._future).__await__()
 
