@@ -1,6 +1,7 @@
 """What the session recorder captures, as audit events: pure builders.
 
-- :func:`execute_event` – an ``execute_request`` (the code, exactly as sent);
+- :func:`execute_event` – an ``execute_request`` (the code, exactly as sent),
+  or an expression the debugger evaluates (:func:`debugger_code`);
 - :class:`OutputTally` – the outputs of one execution as they arrive, kept
   only as a running SHA-256 and a size; :func:`result_event` once the kernel
   replied and went idle;
@@ -55,6 +56,7 @@ def execute_event(
     metadata: dict[str, Any],
     now: dt.datetime,
     max_code_bytes: int,
+    request: str = "execute_request",
 ) -> Event:
     code = str(content.get("code", ""))
     encoded = code.encode()
@@ -81,8 +83,18 @@ def execute_event(
             "code_size": len(encoded),
             "code_truncated": truncated,
             "silent": bool(content.get("silent", False)),
+            "request": request,
         },
     )
+
+
+def debugger_code(content: dict[str, Any]) -> str | None:
+    """The expression of a debugger ``evaluate`` request (Debug Adapter Protocol), else None."""
+    if content.get("command") != "evaluate":
+        return None
+    arguments = content.get("arguments") or {}
+    expression = arguments.get("expression") if isinstance(arguments, dict) else None
+    return expression if isinstance(expression, str) else ""
 
 
 @dataclass
@@ -108,6 +120,12 @@ class OutputTally:
         self.status = status if status in ("ok", "error", "aborted") else "unknown"
         count = content.get("execution_count")
         self.execution_count = count if isinstance(count, int) else None
+
+    def add_debug_reply(self, content: bytes, success: bool) -> None:
+        """A debugger's answer is its output, and ends the evaluation."""
+        self.add_output(content)
+        self.status = "ok" if success else "error"
+        self.idle = True
 
     @property
     def finished(self) -> bool:

@@ -5,9 +5,10 @@ connection object forwards messages between the websocket and the kernel's
 ZMQ channels (``handle_incoming_message``, ``handle_outgoing_message``).
 :class:`RecordingKernelMixin` sits in front of those two methods:
 
-- an ``execute_request`` on the shell channel is recorded (and spooled)
-  *before* it is forwarded to the kernel; if the recorder is not running,
-  it is not forwarded at all and the cell fails with a message;
+- an ``execute_request`` on the shell channel, or a debugger ``evaluate``
+  on the control channel, is recorded (and spooled) *before* it is
+  forwarded to the kernel; if the recorder is not running, it is not
+  forwarded at all and the cell fails with a message;
 - the outputs that answer a request this connection sent are folded into a
   digest and a size as they pass (never stored), and when the kernel has
   replied and gone idle the result is recorded.
@@ -28,7 +29,7 @@ from jupyter_server.services.kernels.connection.base import (
 )
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 
-from .capture import OUTPUT_TYPES, OutputTally
+from .capture import OUTPUT_TYPES, OutputTally, debugger_code
 
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 NOT_RECORDING = (
@@ -64,19 +65,22 @@ class RecordingKernelMixin:
 
     def handle_incoming_message(self, incoming_msg: Any) -> None:
         channel, header, content, metadata = self._bulle_read_incoming(incoming_msg)
-        if channel == "shell" and header is not None and header.get("msg_type") == "execute_request":
+        request = _code_request(channel, header, content)
+        if request is not None:
             recorder = self._bulle_recorder()
             if recorder is None:
                 self._bulle_refuse(header)
                 return
+            kind, code = request
             self._bulle_tallies[str(header.get("msg_id"))] = recorder.execute_requested(
                 kernel_id=self.kernel_id,
                 kernel_name=self._bulle_kernel_name(),
                 language=self._bulle_language(),
                 path=self.__dict__.get("_bulle_path_"),
                 header=header,
-                content=content or {},
+                content={**content, "code": code},
                 metadata=metadata or {},
+                request=kind,
             )
             # A renamed notebook shows from the next cell on.
             self.__dict__["_bulle_path_task_"] = asyncio.ensure_future(self._bulle_refresh_path())
@@ -102,10 +106,10 @@ class RecordingKernelMixin:
     # -- reading messages -----------------------------------------------------
 
     def _bulle_read_incoming(self, ws_msg: Any) -> tuple[str | None, Any, Any, Any]:
-        """(channel, header, content, metadata) of a message from the browser; contents only for shell."""
+        """(channel, header, content, metadata) of a message from the browser; contents only where code goes."""
         if getattr(self, "subprotocol", None) == V1_PROTOCOL:
             channel, parts = deserialize_msg_from_ws_v1(ws_msg)
-            if channel != "shell":
+            if channel not in ("shell", "control"):
                 return channel, None, None, None
             unpack = self.session.unpack
             return channel, unpack(parts[0]), unpack(parts[3]), unpack(parts[2])
@@ -129,6 +133,8 @@ class RecordingKernelMixin:
             tally.idle = tally.idle or self.session.unpack(parts[3]).get("execution_state") == "idle"
         elif channel == "shell" and msg_type == "execute_reply":
             tally.add_reply(self.session.unpack(parts[3]))
+        elif channel == "control" and msg_type == "debug_reply":
+            tally.add_debug_reply(parts[3], bool(self.session.unpack(parts[3]).get("success")))
         if tally.finished:
             del self._bulle_tallies[msg_id]
             recorder = self._bulle_recorder()
@@ -161,6 +167,19 @@ class RecordingKernelMixin:
     def _bulle_refuse(self, header: dict[str, Any]) -> None:
         self.log.error("bulle recorder is not loaded: refusing to run code unrecorded")
         self.write_stderr(NOT_RECORDING, header)  # type: ignore[attr-defined]
+
+
+def _code_request(channel: str | None, header: Any, content: Any) -> tuple[str, str] | None:
+    """("execute_request" or "debug_evaluate", code) when a message carries code to run."""
+    if header is None or not isinstance(content, dict):
+        return None
+    msg_type = header.get("msg_type")
+    if channel == "shell" and msg_type == "execute_request":
+        return "execute_request", str(content.get("code", ""))
+    if channel == "control" and msg_type == "debug_request":
+        expression = debugger_code(content)
+        return None if expression is None else ("debug_evaluate", expression)
+    return None
 
 
 class RecordingKernelConnection(RecordingKernelMixin, ZMQChannelsWebsocketConnection):

@@ -42,6 +42,7 @@ class SessionRecorder:
         header: dict[str, Any],
         content: dict[str, Any],
         metadata: dict[str, Any],
+        request: str = "execute_request",
     ) -> OutputTally:
         """Record code about to be sent to a kernel; return the tally for its outputs."""
         self.record(
@@ -56,6 +57,7 @@ class SessionRecorder:
                 metadata=metadata,
                 now=dt.datetime.now(dt.UTC),
                 max_code_bytes=self.max_code_bytes,
+                request=request,
             )
         )
         return OutputTally(started=time.monotonic())

@@ -206,6 +206,11 @@ def test_the_audit_page_filters_by_project_and_user(ada: HubClient) -> None:
     assert "kernel.execute" in page_text(ada.get("/hub/audit?user=alice&project=psy-cohort"))
 
 
+def test_the_audit_link_shows_only_to_administrators(alice: HubClient, ada: HubClient) -> None:
+    assert 'href="/hub/audit"' in ada.get("/hub/home").text
+    assert 'href="/hub/audit"' not in alice.get("/hub/home").text
+
+
 @pytest.mark.parametrize("where", ["/hub/audit", "/hub/audit/replay/alice/psy-cohort-notebook"])
 def test_a_non_administrator_cannot_read_the_audit_pages(alice: HubClient, where: str) -> None:
     assert alice.get(where).status_code == 403

@@ -205,3 +205,28 @@ def test_replay_joins_each_cell_with_its_result_in_execution_order() -> None:
         ("terminal", "ls", ""),
     ]
     assert steps[0].output_sha256 == hashlib.sha256().hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("channel", "msg_type", "content", "expected"),
+    [
+        ("shell", "execute_request", {"code": "x = 1"}, ("execute_request", "x = 1")),
+        (
+            "control",
+            "debug_request",
+            {"command": "evaluate", "arguments": {"expression": "x"}},
+            ("debug_evaluate", "x"),
+        ),
+        ("control", "debug_request", {"command": "stackTrace", "arguments": {}}, None),
+        ("shell", "complete_request", {"code": "x.", "cursor_pos": 2}, None),
+        ("shell", "comm_msg", {"data": {"value": 3}}, None),
+        ("stdin", "input_reply", {"value": "a secret"}, None),
+    ],
+    ids=["cell", "debugger-evaluate", "debugger-other", "completion", "widget", "input-prompt"],
+)
+def test_which_messages_carry_code_to_record(
+    channel: str, msg_type: str, content: dict[str, object], expected: tuple[str, str] | None
+) -> None:
+    from bulle.extensions.recorder.kernels import _code_request
+
+    assert _code_request(channel, {"msg_type": msg_type}, content) == expected
