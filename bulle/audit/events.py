@@ -185,7 +185,8 @@ def load_schema(name: str, version: int) -> dict[str, Any]:
 @cache
 def _validator(name: str, version: int) -> Callable[[Any], Any]:
     schema = {k: v for k, v in load_schema(name, version).items() if k != "version"}
-    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
+    validate: Callable[[Any], Any] = fastjsonschema.compile(schema)
+    return validate
 
 
 def _validate(validator: Callable[[Any], Any], data: Any, what: str) -> None:

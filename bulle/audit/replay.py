@@ -88,4 +88,4 @@ def _bubble_text(event: dict[str, Any]) -> str:
         "bubble.stopped": "bubble stopped",
         "bubble.culled": f"culled: {details.get('reason')}",
     }
-    return texts.get(event["type"], event["type"])
+    return str(texts.get(event["type"], event["type"]))

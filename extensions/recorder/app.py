@@ -29,7 +29,7 @@ from .spool import Spool
 from .terminals import record_new_terminals
 
 
-class RecorderApp(ExtensionApp):  # type: ignore[misc]
+class RecorderApp(ExtensionApp):
     """Record the code run and the lines typed in this bubble, and send them to the hub's audit trail."""
 
     name = "bulle_recorder"
@@ -103,7 +103,8 @@ class RecorderApp(ExtensionApp):  # type: ignore[misc]
         url = f"{self.hub_api_url.rstrip('/')}/bulle/audit/bubbles/{bubble_path}/events"
         self.delivery = Delivery(spool, url, self.api_token, self.log)
         self.recorder = SessionRecorder(who, spool, self.delivery, self.max_code_bytes)
-        current = self.serverapp.web_app.settings.get("kernel_websocket_connection_class")
+        web_app = getattr(self.serverapp, "web_app", None)
+        current = web_app.settings.get("kernel_websocket_connection_class") if web_app is not None else None
         self.settings["bulle_recorder"] = self.recorder
         if current is not None:
             self.settings["kernel_websocket_connection_class"] = recording_connection_class(current)
@@ -116,7 +117,8 @@ class RecorderApp(ExtensionApp):  # type: ignore[misc]
             return
         self.delivery.start()
         self.delivery.wake()  # records a previous run could not send
-        manager = self.serverapp.web_app.settings.get("terminal_manager")
+        web_app = getattr(self.serverapp, "web_app", None)
+        manager = web_app.settings.get("terminal_manager") if web_app is not None else None
         if manager is not None and record_new_terminals(manager, lambda: self.recorder):
             self.log.warning("bulle recorder: %s did not record terminals; it does now", type(manager).__name__)
 

@@ -40,7 +40,7 @@ def record_input(terminal: Any, recorder: Callable[[], Any], log: Any) -> None:
     terminal.ptyproc.write = recorded_write
 
 
-class RecordingTerminalManager(TerminalManager):  # type: ignore[misc]
+class RecordingTerminalManager(TerminalManager):
     def new_terminal(self, **kwargs: Any) -> Any:
         terminal = super().new_terminal(**kwargs)
         record_input(terminal, self._recorder, self.log)
