@@ -41,6 +41,7 @@ from bulle.policies.jupyterhub import READ_AUDIT_SCOPE, WRITE_AUDIT_SCOPE
 
 MAX_BATCH = 500
 PAGE_SIZE = 100
+MAX_REPLAY = 10_000
 FILTERS = ("project", "user", "bubble", "type", "since", "until")
 
 
@@ -178,7 +179,8 @@ class _ReadsTrail:
     def _page(self, where: RecordFilter) -> tuple[list[StoredRecord], int | None]:
         handler: Any = self
         before = handler.get_argument("before", "")
-        limit = min(int(handler.get_argument("limit", str(PAGE_SIZE)) or PAGE_SIZE), 1000)
+        asked = handler.get_argument("limit", "")
+        limit = min(int(asked), 1000) if asked.isdigit() and int(asked) > 0 else PAGE_SIZE
         with self.trail.reading() as conn:
             records = find_records(
                 conn,
@@ -226,6 +228,11 @@ class AuditReplayHandler(_ReadsTrail, BaseHandler):  # type: ignore[misc]
         await self._check_reader("replay", filters)
         where = dataclasses.replace(self._query(filters), types=REPLAY_TYPES)
         with self.trail.reading() as conn:
-            records = find_records(conn, self.trail.tables, where)
-        html = await self.render_template("audit-replay.html", bubble=bubble, steps=replay_steps(records))
+            records = find_records(conn, self.trail.tables, where, limit=MAX_REPLAY)
+        html = await self.render_template(
+            "audit-replay.html",
+            bubble=bubble,
+            steps=replay_steps(records),
+            capped=MAX_REPLAY if len(records) == MAX_REPLAY else None,
+        )
         self.finish(html)

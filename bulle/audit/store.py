@@ -116,6 +116,14 @@ def _take_sqlite_write_lock_on_begin(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def use_write_ahead_log(engine: Engine) -> None:
+    """Put a SQLite database in WAL mode (persistent, for every connection to it)."""
+    with engine.connect() as conn:
+        mode = conn.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+    if str(mode).lower() != "wal":
+        raise AuditStoreError(f"{engine.url.database} could not be switched to write-ahead logging ({mode})")
+
+
 def create_tables(engine: Engine) -> Tables:
     tables = make_tables(engine.dialect.name)
     tables.metadata.create_all(engine, checkfirst=True)

@@ -66,6 +66,14 @@ class AuditTrail(LoggingConfigurable):
         help="Most events appended in one transaction (group commit).",
     ).tag(config=True)
 
+    sqlite_wal = Bool(
+        True,
+        help="""On SQLite, switch the database to write-ahead logging (it stays
+        so): a durable commit then costs one fsync instead of several, and
+        readers (the hub) do not wait for the audit writer. Commits stay
+        synchronous (FULL). False leaves the database's journal mode alone.""",
+    ).tag(config=True)
+
     _engine: Engine | None = None
     _reader: Engine | None = None
     _tables: store.Tables | None = None
@@ -84,6 +92,8 @@ class AuditTrail(LoggingConfigurable):
             raise store.AuditStoreError("AuditTrail.db_url is not set; bulle's hub configuration sets it")
         self._engine = store.open_engine(self.db_url, for_writing=True)
         self._reader = store.open_engine(self.db_url)
+        if self.sqlite_wal and self._reader.dialect.name == "sqlite":
+            store.use_write_ahead_log(self._reader)
         self._tables = store.create_tables(self._engine)
         if self.signing_key_file:
             path = Path(self.signing_key_file)
