@@ -127,6 +127,14 @@ def test_logins_are_recorded_with_their_outcome(hub: HubProcess, alice: HubClien
     assert "mallory" in reason, "a policy refusal is recorded with the policy's sentence"
 
 
+def test_a_logout_is_recorded(hub: HubProcess, records: Records) -> None:
+    chloe = hub.client()
+    chloe.login("chloe", PASSWORDS["chloe"])
+    assert chloe.get("/hub/logout").status_code == 200
+    [logout] = records(type="auth.logout", user="chloe")
+    assert logout["details"] == {"remote_ip": "127.0.0.1"}
+
+
 def test_a_refused_start_is_recorded_with_the_policy_sentence(alice: HubClient, records: Records) -> None:
     response = alice.get("/hub/spawn/alice/snds-cardio-notebook", allow_redirects=False)
     assert response.status_code == 403
