@@ -66,7 +66,8 @@ def replay_steps(records: Iterable[StoredRecord]) -> list[ReplayStep]:
             if cell is not None:
                 _add_result(cell, details)
         elif kind == "terminal.input":
-            steps.append(ReplayStep(record.seq, event["time"], "terminal", details["terminal"], details["line"]))
+            where = f"terminal {details['terminal']}"
+            steps.append(ReplayStep(record.seq, event["time"], "terminal", where, details["line"]))
         elif kind.startswith("bubble."):
             steps.append(ReplayStep(record.seq, event["time"], "bubble", kind, _bubble_text(event)))
     return steps
