@@ -1,6 +1,8 @@
 """The folder tree is the architecture: dependencies point one way.
 
 - ``bulle.policies`` imports nothing else from bulle;
+- ``bulle.audit`` imports nothing else from bulle either: the hub, the
+  spawner, the extensions and the tools all record through it;
 - no subpackage imports ``bulle.hub`` (only the CLI may).
 """
 
@@ -17,6 +19,7 @@ SUBPACKAGES = {
     "warehouse": "bulle.warehouse",
     "spawner": "bulle.spawner",
     "extensions": "bulle.extensions",
+    "bulle/audit": "bulle.audit",
     "hub": "bulle.hub",
 }
 
@@ -51,6 +54,15 @@ def test_policies_import_nothing_else_from_bulle() -> None:
         if (name == "bulle" or name.startswith("bulle.")) and not name.startswith("bulle.policies")
     )
     assert offending == [], f"bulle.policies must not import other bulle packages: {offending}"
+
+
+def test_the_audit_package_imports_nothing_else_from_bulle() -> None:
+    offending = sorted(
+        (file, name)
+        for file, name in imported_modules(REPO / "bulle" / "audit", "bulle.audit")
+        if (name == "bulle" or name.startswith("bulle.")) and not name.startswith("bulle.audit")
+    )
+    assert offending == [], f"bulle.audit must not import other bulle packages: {offending}"
 
 
 @pytest.mark.parametrize("folder", [f for f in SUBPACKAGES if f != "hub"])
