@@ -23,10 +23,12 @@ The report lists findings by position; the first is the first broken record.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -127,7 +129,7 @@ def _scan(db_url: str, last_seq: int, workers: int | None) -> list[int]:
         if workers == 1:
             results = [scan_range(*jobs[0])]
         else:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
                 results = list(pool.map(scan_range, *zip(*jobs, strict=True)))
         with engine.connect() as conn:
             return [
@@ -137,6 +139,16 @@ def _scan(db_url: str, last_seq: int, workers: int | None) -> list[int]:
             ]
     finally:
         engine.dispose()
+
+
+def _process_context() -> BaseContext:
+    """Fork when this process has no other thread (the command line): workers start at once.
+
+    Forking a process with threads can deadlock the child, so anywhere else
+    (a hub, a test run with trails open) the workers are spawned afresh.
+    """
+    alone = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    return get_context("fork" if alone else "spawn")
 
 
 def _hash_before(conn: Connection, tables: store.Tables, seq: int) -> bytes:
