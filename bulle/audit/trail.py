@@ -66,6 +66,13 @@ class AuditTrail(LoggingConfigurable):
         help="Most events appended in one transaction (group commit).",
     ).tag(config=True)
 
+    commit_delay = Float(
+        0.005,
+        help="""Seconds the writer waits after an event for others to share its
+        commit. Raises each record's latency by at most this much and the
+        throughput under load by sharing fsyncs; 0 commits at once.""",
+    ).tag(config=True)
+
     sqlite_wal = Bool(
         True,
         help="""On SQLite, switch the database to write-ahead logging (it stays
@@ -106,6 +113,7 @@ class AuditTrail(LoggingConfigurable):
             self._engine,
             self._tables,
             max_batch=self.max_batch,
+            commit_delay=self.commit_delay,
             checkpointer=self._sign_checkpoint if self._key is not None else None,
             checkpoint_every_records=self.checkpoint_records,
             checkpoint_every_seconds=self.checkpoint_interval,

@@ -5,7 +5,10 @@
 ``max_batch`` events), appends it in one transaction, then resolves every
 receipt with its record's seq. While a commit is in flight new events pile
 up and go in the next one, so the number of commits per second stays about
-constant whatever the load and each event waits about one commit.
+constant whatever the load and each event waits about one commit. Under a
+light load the writer also waits ``commit_delay`` after the first event for
+others to share its commit: a commit costs about as much for one event as
+for a hundred.
 
 Events submitted together (:meth:`GroupCommitWriter.submit_many`) are
 appended in one transaction, in order, or not at all. A commit that fails
@@ -91,6 +94,7 @@ class GroupCommitWriter:
         tables: store.Tables,
         *,
         max_batch: int = 1000,
+        commit_delay: float = 0.005,
         checkpointer: Checkpointer | None = None,
         checkpoint_every_records: int = 10_000,
         checkpoint_every_seconds: float = 60.0,
@@ -99,6 +103,7 @@ class GroupCommitWriter:
         self.engine = engine
         self.tables = tables
         self.max_batch = max_batch
+        self.commit_delay = commit_delay
         self.checkpointer = checkpointer
         self.checkpoint_every_records = checkpoint_every_records
         self.checkpoint_every_seconds = checkpoint_every_seconds
@@ -154,10 +159,12 @@ class GroupCommitWriter:
         self._checkpoint(final=True)
 
     def _take_batch(self, first: _Pending) -> tuple[list[_Pending], bool]:
+        """What is queued, up to ``max_batch`` events, waiting until ``commit_delay`` after the first."""
         batch, size = [first], len(first.events)
+        deadline = first.submitted + self.commit_delay
         while size < self.max_batch:
             try:
-                item = self._queue.get_nowait()
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
             if item is _STOP:
