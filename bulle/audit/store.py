@@ -138,9 +138,9 @@ def lock_for_append(conn: Connection, tables: Tables) -> None:
 
 def head(conn: Connection, tables: Tables) -> tuple[int, bytes]:
     """(seq, hash) of the last record, or (0, GENESIS) for an empty trail."""
-    t = tables.events
-    row = conn.execute(sa.select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)).first()
-    return (0, GENESIS) if row is None else (int(row.seq), bytes(row.hash))
+    # Plain SQL: run once per commit, SQLAlchemy's statement handling would cost more than the query.
+    row = conn.exec_driver_sql(f"SELECT seq, hash FROM {EVENTS_TABLE} ORDER BY seq DESC LIMIT 1").first()  # noqa: S608
+    return (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
 
 
 def append(conn: Connection, tables: Tables, events: Sequence[Event]) -> list[int]:
