@@ -3,7 +3,8 @@
 ::
 
     <state>/                      0711  root
-      hub/                        0700  hub database, cookie secret, local accounts
+      hub/                        0700  hub database, cookie secret, local accounts,
+                                        audit signing key and checkpoint copies
       projects/                   0711
         <project>/                0750  root:bulleprj-<project>
           work/                   0750  root:bulleprj-<project>
@@ -55,6 +56,14 @@ class StateLayout:
     @property
     def accounts(self) -> Path:
         return self.hub_dir / "accounts.json"
+
+    @property
+    def audit_signing_key(self) -> Path:
+        return self.hub_dir / "audit-signing-key.pem"
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        return self.hub_dir / "audit-checkpoints.jsonl"
 
     @property
     def projects_dir(self) -> Path:

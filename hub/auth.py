@@ -4,24 +4,29 @@
 any JupyterHub authenticator: it refuses users the policy does not know (with
 the policy's sentence), gives each user the groups ``project-<id>`` of their
 projects, and forces a new login when a user has left the policy since their
-cookie was issued. :class:`LocalPasswordAuthenticator` is the embedded
+cookie was issued. Every login attempt, and every logout, is recorded in the
+audit trail. :class:`LocalPasswordAuthenticator` is the embedded
 flavour: local accounts with scrypt hashes (:mod:`bulle.hub.accounts`).
 Multi-factor and OpenID Connect flavours replace it by configuration.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from jupyterhub.auth import Authenticator
+from jupyterhub.handlers.login import LogoutHandler
 from tornado import web
 from traitlets import Bool, Instance, Unicode, default
 
+from bulle import audit
 from bulle.policies import Policy, PolicyDenied, check_user_can_login
 from bulle.policies.jupyterhub import compile_user_groups
 
 from .accounts import read_accounts, verify_password
+from .auditlog import login_event, logout_event
 
 
 class PolicyAuthenticatorMixin(Authenticator):  # type: ignore[misc]
@@ -86,10 +91,52 @@ class PolicyAuthenticatorMixin(Authenticator):  # type: ignore[misc]
             return False
         return {"name": user.name, "groups": compile_user_groups(policy, user.name)}
 
+    async def get_authenticated_user(
+        self, handler: web.RequestHandler, data: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """JupyterHub's login flow, with its outcome recorded before the user gets in (or not)."""
+        typed = str((data or {}).get("username") or "")
+        remote_ip = handler.request.remote_ip or ""
+        try:
+            authenticated: dict[str, Any] | None = await super().get_authenticated_user(handler, data)
+        except web.HTTPError as refused:
+            reason = refused.log_message or f"HTTP {refused.status_code}"
+            await audit.record(login_event(type(self).__name__, typed, remote_ip, dt.datetime.now(dt.UTC), reason))
+            raise
+        name = authenticated["name"] if authenticated else self.normalize_username(typed)
+        reason = None if authenticated else self.failed_login_reason
+        await audit.record(login_event(type(self).__name__, name, remote_ip, dt.datetime.now(dt.UTC), reason))
+        return authenticated
+
+    #: What a failed login is recorded as when the authenticator gives no reason.
+    failed_login_reason = "the credentials were not accepted"
+
+    def get_handlers(self, app: Any) -> list[tuple[Any, ...]]:
+        """The authenticator's handlers, with logout recorded in the audit trail."""
+        handlers = list(super().get_handlers(app))
+        for index, (url, handler_class, *rest) in enumerate(handlers):
+            if url == "/logout":
+                handlers[index] = (url, recording_logouts(handler_class), *rest)
+                return handlers
+        return [*handlers, ("/logout", recording_logouts(LogoutHandler))]
+
     async def run_post_auth_hook(self, handler: web.RequestHandler, authentication: dict[str, Any]) -> dict[str, Any]:
         authentication["groups"] = compile_user_groups(self._require_policy(), authentication["name"])
         result: dict[str, Any] = await super().run_post_auth_hook(handler, authentication)
         return result
+
+
+def recording_logouts(handler_class: type[LogoutHandler]) -> type[LogoutHandler]:
+    """``handler_class`` that records each logout of a logged-in user."""
+
+    class RecordingLogoutHandler(handler_class):  # type: ignore[valid-type,misc]
+        async def default_handle_logout(self) -> None:
+            user = self.current_user
+            await super().default_handle_logout()
+            if user is not None:
+                await audit.record(logout_event(user.name, self.request.remote_ip or "", dt.datetime.now(dt.UTC)))
+
+    return RecordingLogoutHandler
 
 
 class LocalPasswordAuthenticator(PolicyAuthenticatorMixin):
@@ -97,6 +144,8 @@ class LocalPasswordAuthenticator(PolicyAuthenticatorMixin):
 
     Create accounts with ``bulle account set-password USER``.
     """
+
+    failed_login_reason = "wrong username or password"
 
     accounts_file = Unicode(
         help="""Path of the JSON file of local accounts (username → scrypt hash).

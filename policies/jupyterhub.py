@@ -13,17 +13,29 @@ from typing import Any
 
 from .policy import Policy
 
+READ_AUDIT_SCOPE = "custom:bulle:read-audit"
+WRITE_AUDIT_SCOPE = "custom:bulle:write-audit"
+
 #: Scopes bulle's hub-side services check, defined once here.
 CUSTOM_SCOPES: dict[str, dict[str, str]] = {
     "custom:bulle:review-outputs": {"description": "Review export requests in the airlock."},
-    "custom:bulle:read-audit": {"description": "Read and export the audit trail."},
+    READ_AUDIT_SCOPE: {"description": "Read and export the audit trail."},
+    WRITE_AUDIT_SCOPE: {
+        "description": "Send a bubble's session records (code run, terminal input) to the audit trail."
+    },
     "custom:bulle:manage-warehouse": {"description": "Ingest sources and build project extracts."},
 }
 
 ROLE_SCOPES: dict[str, list[str]] = {
+    "bulle-auditor": [READ_AUDIT_SCOPE, "read:users:name"],
     "bulle-output-checker": ["custom:bulle:review-outputs", "read:users:name"],
     "bulle-data-steward": ["custom:bulle:manage-warehouse", "read:users:name"],
 }
+
+#: Scopes of each bubble's own hub token: JupyterHub's default ``server`` role,
+#: and writing the session records of this bubble only (``!server`` becomes
+#: ``!server=<user>/<server name>`` when the token is made).
+BUBBLE_TOKEN_SCOPES: tuple[str, ...] = ("users:activity!user", "access:servers!server", f"{WRITE_AUDIT_SCOPE}!server")
 
 
 def project_group(project_id: str) -> str:
@@ -35,11 +47,20 @@ def compile_hub_roles(policy: Policy) -> list[dict[str, Any]]:
 
     The ``user`` role lists every user the policy knows, so a user removed
     from the policy loses even their basic scopes (and tokens) at restart.
+    It holds writing audit records for the user's own bubbles because a
+    bubble's token can only carry scopes its user holds; the hub accepts
+    such records only for a bubble's own user, project and server.
     """
     roles = policy.platform.roles
     return [
         # JupyterHub forbids changing the admin role's description or scopes.
         {"name": "admin", "users": sorted(roles.admins), "services": []},
+        {
+            "name": "bulle-auditor",
+            "description": "Administrators read the audit trail (platform.yaml roles.admins).",
+            "scopes": ROLE_SCOPES["bulle-auditor"],
+            "users": sorted(roles.admins),
+        },
         {
             "name": "bulle-data-steward",
             "description": "Data stewards (platform.yaml roles.data_stewards).",
@@ -55,7 +76,7 @@ def compile_hub_roles(policy: Policy) -> list[dict[str, Any]]:
         {
             "name": "user",
             "description": "Everyone the policy knows.",
-            "scopes": ["self"],
+            "scopes": ["self", f"{WRITE_AUDIT_SCOPE}!user"],
             "users": sorted(policy.usernames),
         },
     ]

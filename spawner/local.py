@@ -38,6 +38,7 @@ from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.traitlets import Command
 from traitlets import Bool, Enum, Float, Integer, List, Unicode, default
 
+from bulle.extensions.recorder import recorder_config_dir
 from bulle.state import RuntimeLayout
 
 from .bubble import Bubble
@@ -199,6 +200,8 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     def apply_bubble(self, bubble: Bubble) -> None:
         super().apply_bubble(bubble)
         self.notebook_dir = str(bubble.work_dir)
+        # The session recorder's configuration (editable installs do not place wheel data files).
+        self.environment = {**self.environment, "JUPYTER_CONFIG_PATH": recorder_config_dir()}
 
     @property
     def runtime(self) -> RuntimeLayout:
@@ -229,7 +232,6 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         return env
 
     # -- launching ------------------------------------------------------------
-
     async def launch(self, bubble: Bubble) -> Any:
         self._check_hub_is_reachable()
         self.identity = self._resolve_identity(bubble)

@@ -11,6 +11,10 @@ JupyterHub's ``Authenticator.get_authenticated_user`` does for logins:
 4. :meth:`apply_bubble` – the plain values become spawner settings;
 5. :meth:`launch` – the flavour (local process, Kubernetes) starts it.
 
+Each outcome is recorded in the audit trail before the flow goes on
+(:mod:`bulle.spawner.events`): refused, requested, then started or failed;
+every stop after a start is recorded in :meth:`run_post_stop_hook`.
+
 Flavours override :meth:`apply_bubble` and :meth:`launch`, never the policy steps.
 """
 
@@ -21,13 +25,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyterhub import orm
-from jupyterhub.utils import url_path_join
+from jupyterhub.utils import maybe_future, url_path_join
 from traitlets import Instance, Unicode, default
 
+from bulle import audit
 from bulle.policies import Policy, PolicyDenied, RunningBubble, server_name, startable_bubbles
+from bulle.policies.jupyterhub import BUBBLE_TOKEN_SCOPES
 from bulle.state import StateLayout
 
+from . import events
 from .bubble import Bubble, make_bubble
+from .events import BubbleRef
 from .form import FormRejected, parse_choice, render_options_form
 from .refusal import refusal
 
@@ -63,6 +71,11 @@ class PolicySpawnerMixin(_SpawnerBase):
     @default("options_form")
     def _options_form_default(self) -> Any:
         return _options_form
+
+    @default("server_token_scopes")
+    def _server_token_scopes_default(self) -> list[str]:
+        # The bubble's session recorder sends its records with this token.
+        return list(BUBBLE_TOKEN_SCOPES)
 
     @property
     def layout(self) -> StateLayout:
@@ -133,13 +146,17 @@ class PolicySpawnerMixin(_SpawnerBase):
     async def start(self) -> Any:
         try:
             bubble = self.resolve_bubble(dt.datetime.now(dt.UTC))
-        except Exception:
+        except Exception as exc:
+            refused = self._refused_event(exc)
             # JupyterHub saved the refused options as this server's defaults;
             # forget them so that the next start asks the server's name again.
             self.user_options = {}
             self.orm_spawner.user_options = {}
+            self._bulle_refused = True
+            await audit.record(refused)
             raise
         self.bubble = bubble
+        await audit.record(events.requested(bubble, self._requested_by(), dt.datetime.now(dt.UTC)))
         self.log.info(
             "Starting bubble %s for %s (project %s, profile %s)",
             bubble.server_name,
@@ -148,7 +165,15 @@ class PolicySpawnerMixin(_SpawnerBase):
             bubble.profile.name,
         )
         self.apply_bubble(bubble)
-        return await self.launch(bubble)
+        try:
+            url = await self.launch(bubble)
+        except Exception as exc:
+            await audit.record(
+                events.failed(BubbleRef.of(self), str(exc) or type(exc).__name__, dt.datetime.now(dt.UTC))
+            )
+            raise
+        await audit.record(events.started(bubble, dt.datetime.now(dt.UTC)))
+        return url
 
     def resolve_bubble(self, now: dt.datetime) -> Bubble:
         """The bubble this start asks for, as the policy allows it; HTTP 403 otherwise."""
@@ -159,7 +184,7 @@ class PolicySpawnerMixin(_SpawnerBase):
             )
         except PolicyDenied as denied:
             self.log.warning("Spawn refused for %s: %s", self.user.name, denied)
-            raise refusal(str(denied)) from None
+            raise refusal(str(denied), denied.rule) from None
         # Persist the resolved choice: the quota of later starts counts this bubble.
         self.user_options = {"project": project, "profile": profile}
         self.orm_spawner.user_options = dict(self.user_options)
@@ -180,7 +205,29 @@ class PolicySpawnerMixin(_SpawnerBase):
     def _refuse(self, rule: str, reason: str) -> Exception:
         sentence = f"{self.user.name} may not start {self.name or 'the default server'!r}: {reason} (rule: {rule})."
         self.log.warning("Spawn refused: %s", sentence)
-        return refusal(sentence)
+        return refusal(sentence, rule)
+
+    # -- the audit trail ------------------------------------------------------
+
+    _bulle_refused = False
+
+    def _requested_by(self) -> str:
+        handler = getattr(self, "handler", None)
+        asker = getattr(handler, "current_user", None) if handler is not None else None
+        return str(getattr(asker, "name", None) or self.user.name)
+
+    def _refused_event(self, exc: Exception) -> audit.Event:
+        sentence = getattr(exc, "jupyterhub_message", None) or str(exc) or type(exc).__name__
+        rule = getattr(exc, "bulle_rule", None) or "error"
+        ref = BubbleRef.of(self, self._require_policy())
+        return events.refused(ref, sentence, rule, self._requested_by(), dt.datetime.now(dt.UTC))
+
+    async def run_post_stop_hook(self) -> Any:
+        """Record the stop (not after a refusal: nothing was started), then run the configured hook."""
+        if not self._bulle_refused:
+            await audit.record(events.stopped(BubbleRef.of(self, self._require_policy()), dt.datetime.now(dt.UTC)))
+        self._bulle_refused = False
+        return await maybe_future(super().run_post_stop_hook())
 
 
 def _options_form(spawner: PolicySpawnerMixin) -> str:

@@ -4,6 +4,8 @@
 - no subpackage imports ``bulle.hub`` (only the CLI may);
 - ``bulle.airlock`` (the disclosure checks, used by the hub and by the
   extensions in bubbles) imports only ``bulle.policies`` from bulle.
+- ``bulle.audit`` imports nothing else from bulle either: the hub, the
+  spawner, the extensions and the tools all record through it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ SUBPACKAGES = {
     "warehouse": "bulle.warehouse",
     "spawner": "bulle.spawner",
     "extensions": "bulle.extensions",
+    "bulle/audit": "bulle.audit",
     "hub": "bulle.hub",
     "bulle/airlock": "bulle.airlock",
 }
@@ -54,6 +57,15 @@ def test_policies_import_nothing_else_from_bulle() -> None:
         if (name == "bulle" or name.startswith("bulle.")) and not name.startswith("bulle.policies")
     )
     assert offending == [], f"bulle.policies must not import other bulle packages: {offending}"
+
+
+def test_the_audit_package_imports_nothing_else_from_bulle() -> None:
+    offending = sorted(
+        (file, name)
+        for file, name in imported_modules(REPO / "bulle" / "audit", "bulle.audit")
+        if (name == "bulle" or name.startswith("bulle.")) and not name.startswith("bulle.audit")
+    )
+    assert offending == [], f"bulle.audit must not import other bulle packages: {offending}"
 
 
 @pytest.mark.parametrize("folder", [f for f in SUBPACKAGES if f != "hub"])

@@ -13,6 +13,7 @@ from bulle import __version__
 from .access import access
 from .account import account
 from .airlock import airlock
+from .audit import audit_group
 from .hub import demo, hub
 from .policy import policy
 from .trino import trino
@@ -35,3 +36,4 @@ main.add_command(airlock)
 main.add_command(ingest)
 main.add_command(warehouse)
 main.add_command(synth)
+main.add_command(audit_group, name="audit")

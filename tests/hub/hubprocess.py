@@ -40,6 +40,9 @@ class HubProcess:
     extra_args: Sequence[str] = ()
     hub_options: Sequence[str] = ()
     port: int = field(default_factory=free_port)
+    # Fixed for the object's life, so that a hub started again is where its bubbles expect it.
+    hub_port: int = field(default_factory=free_port)
+    proxy_api_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -66,7 +69,7 @@ class HubProcess:
             *self.hub_options,
             "--",
             f"--JupyterHub.bind_url={self.url}",
-            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
+            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.proxy_api_port}",
             *self.extra_args,
         ]
 
