@@ -77,10 +77,23 @@ class PolicyAuthenticatorMixin(Authenticator):  # type: ignore[misc]
         return True
 
     def add_user(self, user: Any) -> None:
-        """Called at every hub start for each user in the hub database."""
-        if user.name not in self._require_policy().usernames:
+        """Called at every hub start for each user in the hub database.
+
+        A user who left the policy is deleted from the hub database
+        (``delete_invalid_users``), which ends their sessions and tokens. One
+        whose bubbles outlived the hub is *blocked* for this start instead:
+        JupyterHub then revokes their roles and stops those bubbles, and the
+        next start deletes them.
+        """
+        if user.name in self._require_policy().usernames:
+            super().add_user(user)
+            return
+        running = sorted(s.name for s in getattr(user, "_orm_spawners", []) if s.server is not None)
+        if not running:
             raise ValueError(f"{user.name} is no longer in the policy; removing them from the hub database")
-        super().add_user(user)
+        # JupyterHub stops a blocked user's servers at start; the spawner records why.
+        self.log.warning("%s left the policy: blocking them and stopping %s", user.name, ", ".join(running))
+        self.blocked_users.add(user.name)
 
     def is_admin(self, handler: web.RequestHandler, authentication: dict[str, Any]) -> bool:
         return authentication["name"] in self._require_policy().platform.roles.admins

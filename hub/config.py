@@ -125,6 +125,10 @@ def configure_hub(c: Config) -> Policy:
     _prefer(c.LocalPasswordAuthenticator, "accounts_file", str(layout.accounts))
     _prefer(c.Spawner, "start_timeout", 120)
     _prefer(c.Spawner, "http_timeout", 60)
+    # Bubbles outlive the hub exactly when JupyterHub is told not to stop them.
+    # (Given on the command line, cleanup_servers is not visible here: pass
+    # --LocalBubbleSpawner.outlive_hub=True with it.)
+    _prefer(c.LocalBubbleSpawner, "outlive_hub", c.JupyterHub.get("cleanup_servers", True) is False)
 
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.named_server_limit_per_user = 0

@@ -13,8 +13,8 @@ are not isolated (:func:`isolation_warning`).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -92,8 +92,16 @@ def prepare_hub_runtime(runtime: RuntimeLayout) -> None:
     runtime.root.chmod(0o711)
     runtime.hub_dir.mkdir(mode=0o755, exist_ok=True)
     runtime.hub_dir.chmod(0o755)
-    # Sockets do not outlive the hub (nor do bubbles: they die with it).
-    atexit.register(shutil.rmtree, runtime.root, ignore_errors=True)
+    # The hub's socket goes with the hub, but not its folder: bubbles that
+    # outlive the hub have that folder bind-mounted, and see the next hub's
+    # socket only if it appears in the same folder. Each bubble's own folder
+    # goes when its spawner sees the bubble stopped.
+    atexit.register(_remove_file, runtime.hub_socket)
+
+
+def _remove_file(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
 
 
 def _spawner_section(c: Config) -> dict[str, Any]:

@@ -12,6 +12,8 @@ the policy through it. The public names::
 
 from .decisions import (
     RunningBubble,
+    bubble_may_continue,
+    check_bubble_may_continue,
     check_user_can_login,
     check_user_can_start,
     startable_bubbles,
@@ -51,6 +53,8 @@ __all__ = [
     "SourceFile",
     "SourceKind",
     "TableMapping",
+    "bubble_may_continue",
+    "check_bubble_may_continue",
     "check_user_can_login",
     "check_user_can_start",
     "load_policy",

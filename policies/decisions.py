@@ -72,23 +72,8 @@ def check_user_can_start(
     running: Iterable[RunningBubble] = (),
 ) -> None:
     """Raise :class:`PolicyDenied` unless ``user`` may start this bubble at ``now``."""
-
-    def deny(rule: str, reason: str) -> PolicyDenied:
-        return PolicyDenied(
-            user,
-            project_id,
-            rule,
-            f"{user} may not start a {profile_name!r} bubble in project {project_id!r}: {reason} (rule: {rule}).",
-        )
-
-    project = policy.project(project_id)
-    if project is None:
-        raise deny("project", f"there is no project {project_id!r} in the policy")
-    _check_member_of_open_project(policy, user, project, now, deny)
-    profile = policy.profile(profile_name)
-    if profile is None or profile_name not in project.profiles:
-        allowed = ", ".join(project.profiles)
-        raise deny("profile", f"this project may use only the profiles {allowed}")
+    deny = _denial(user, project_id, f"may not start a {profile_name!r} bubble in project {project_id!r}")
+    project, profile = _check_bubble_allowed(policy, user, project_id, profile_name, now, deny)
     _check_quotas(project, user, profile, policy, [b for b in running if b.project == project.id], deny)
 
 
@@ -101,6 +86,42 @@ def user_can_start(
     running: Iterable[RunningBubble] = (),
 ) -> bool:
     return _allowed(check_user_can_start, policy, user, project_id, profile_name, now, tuple(running))
+
+
+def check_bubble_may_continue(policy: Policy, user: str, project_id: str, profile_name: str, now: dt.datetime) -> None:
+    """Raise :class:`PolicyDenied` unless a running bubble may go on running at ``now``.
+
+    The rules of a start except the quotas, which only apply when a bubble
+    starts: a hub that finds bubbles still running when it starts (they
+    outlived it) stops those the policy it loaded no longer allows.
+    """
+    deny = _denial(user, project_id, f"may no longer run a {profile_name!r} bubble in project {project_id!r}")
+    _check_bubble_allowed(policy, user, project_id, profile_name, now, deny)
+
+
+def bubble_may_continue(policy: Policy, user: str, project_id: str, profile_name: str, now: dt.datetime) -> bool:
+    return _allowed(check_bubble_may_continue, policy, user, project_id, profile_name, now)
+
+
+def _denial(user: str, project_id: str, what: str) -> _Deny:
+    def deny(rule: str, reason: str) -> PolicyDenied:
+        return PolicyDenied(user, project_id, rule, f"{user} {what}: {reason} (rule: {rule}).")
+
+    return deny
+
+
+def _check_bubble_allowed(
+    policy: Policy, user: str, project_id: str, profile_name: str, now: dt.datetime, deny: _Deny
+) -> tuple[Project, Profile]:
+    project = policy.project(project_id)
+    if project is None:
+        raise deny("project", f"there is no project {project_id!r} in the policy")
+    _check_member_of_open_project(policy, user, project, now, deny)
+    profile = policy.profile(profile_name)
+    if profile is None or profile_name not in project.profiles:
+        allowed = ", ".join(project.profiles)
+        raise deny("profile", f"this project may use only the profiles {allowed}")
+    return project, profile
 
 
 def startable_bubbles(policy: Policy, user: str, now: dt.datetime) -> tuple[tuple[Project, tuple[Profile, ...]], ...]:

@@ -29,6 +29,7 @@ class Bubble:
     work_dir: Path
     shared_dir: Path
     project_members: tuple[str, ...]
+    project_closes: dt.datetime  # the end of the project's last valid day
     environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -66,6 +67,7 @@ def make_bubble(
         "BULLE_SHARED_DIR": str(shared_dir),
         "BULLE_POLICY_DIGEST": policy.digest,
     }
+    closes = dt.datetime.combine(project.valid_until + dt.timedelta(days=1), dt.time(), tzinfo=policy.timezone)
     return Bubble(
         user=user,
         project_id=project_id,
@@ -75,5 +77,6 @@ def make_bubble(
         work_dir=work_dir,
         shared_dir=shared_dir,
         project_members=tuple(sorted(m.user for m in project.members)),
+        project_closes=closes,
         environment=MappingProxyType(environment),
     )

@@ -38,11 +38,15 @@ from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.traitlets import Command
 from traitlets import Bool, Enum, Float, Integer, List, Unicode, default
 
+from bulle import audit
 from bulle.extensions.recorder import recorder_config_dir
+from bulle.policies import PolicyDenied, check_bubble_may_continue
 from bulle.state import RuntimeLayout
 
+from . import events
 from .bubble import Bubble
 from .cgroups import create_bubble_cgroup, find_cgroup_parent, join_cgroup, remove_bubble_cgroup
+from .events import BubbleRef
 from .host import outermost, seccomp_fd, software_paths, system_entries
 from .identity import Identity, can_switch_users, ensure_bubble_identity, group_names
 from .lifetime import Lifetime, StopReason, describe, next_check, stop_reason
@@ -58,6 +62,14 @@ BUBBLE_UMASK = 0o007
 # --sock with any port but jupyter-server's default one.
 SOCKET_SERVICE_HOST = "http://127.0.0.1:8888"
 STARTING_CHECK_INTERVAL = 1.0  # seconds between looks at a starting bubble, for the idle clock
+
+
+def _process_start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or None if there is none."""
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
 
 
 class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: ignore[misc]
@@ -180,6 +192,18 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         timeout. The check also runs at the moment each deadline falls due.""",
     ).tag(config=True)
 
+    outlive_hub = Bool(
+        False,
+        help="""Keep bubbles running when the hub stops, and re-adopt them when
+        it starts again: set it with `JupyterHub.cleanup_servers = False`
+        (bulle's configuration does so when that is in a configuration file).
+        A re-adopted bubble is stopped at once if the policy the hub loaded no
+        longer allows it (member removed, project suspended, closed or
+        expired, profile withdrawn); otherwise its limits, lifetime and idle
+        timeout are enforced again. Default False: a bubble dies with the hub
+        that started it, so that none runs unwatched.""",
+    ).tag(config=True)
+
     identity: Identity | None = None
     token: str = ""
     cgroup_path: Path | None = None
@@ -187,6 +211,10 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     _memory_guard: MemoryGuard | None = None
     _supervisor: asyncio.Task[None] | None = None
     _lifetime: Lifetime | None = None
+    _saved_lifetime: Lifetime | None = None
+    _process_started: float | None = None
+    _memory_limit: int = 0
+    _supervised = False  # this hub started the bubble, or decided about it after a restart
     _ready_since: dt.datetime | None = None
     _cpu_rotation: ClassVar[itertools.count[int]] = itertools.count()
     _cgroup_parent: ClassVar[tuple[Path | None, str] | None] = None
@@ -264,6 +292,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
             if fd is not None:
                 os.close(fd)
         self.pid = self.proc.pid
+        self._supervised = True
         self._start_guards(bubble, limits)
         return "http+unix://" + quote(str(self.socket_path), safe="")
 
@@ -316,6 +345,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
             network=NetworkMode(self.network_mode),
             seccomp_fd=fd,
             umask=BUBBLE_UMASK,
+            die_with_parent=not self.outlive_hub,
         )
 
     def _apply_limits_mode(self, limits: ResourceLimits) -> tuple[int, ...] | None:
@@ -369,14 +399,23 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     # -- guards: memory, lifetime ---------------------------------------------
 
     def _start_guards(self, bubble: Bubble, limits: ResourceLimits) -> None:
-        if self.cgroup_path is None:
+        lifetime = Lifetime(
+            dt.datetime.now(dt.UTC), bubble.profile.max_lifetime, bubble.profile.idle_timeout, bubble.project_closes
+        )
+        self._memory_limit = limits.memory
+        self._process_started = _process_start_time(self.pid)
+        self._guard(lifetime, ready_since=None)
+
+    def _guard(self, lifetime: Lifetime, ready_since: dt.datetime | None) -> None:
+        """Start the memory guard (without a cgroup) and the lifetime supervisor of a running bubble."""
+        if self.cgroup_path is None and self._memory_limit:
             self._memory_guard = MemoryGuard(
-                self.pid, limits.memory, self.memory_guard_interval, self.log, self._log_name
+                self.pid, self._memory_limit, self.memory_guard_interval, self.log, self._log_name
             ).start()
-        self._lifetime = Lifetime(dt.datetime.now(dt.UTC), bubble.profile.max_lifetime, bubble.profile.idle_timeout)
+        self._lifetime = lifetime
         self.culled_for = None
-        self._ready_since = None
-        self._supervisor = asyncio.ensure_future(self._supervise(self._lifetime))
+        self._ready_since = ready_since
+        self._supervisor = asyncio.ensure_future(self._supervise(lifetime))
 
     def stop_reason(self, now: dt.datetime) -> StopReason | None:
         """Why the hub must stop this bubble at ``now`` (lifetime, idle), or None."""
@@ -402,22 +441,51 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
 
     async def cull(self, reason: StopReason, why: str) -> None:
         """Stop the bubble for ``reason`` and let the hub notice, as if it had exited."""
-        self.culled_for = reason
-        self.log.warning("Stopping bubble %s (reason: %s): %s", self._log_name, reason, why)
+        await self._record_cull(reason, why)
         await self.stop()
         await self.poll_and_notify()
+
+    async def _record_cull(self, reason: StopReason, why: str) -> None:
+        self.culled_for = reason
+        self.log.warning("Stopping bubble %s (reason: %s): %s", self._log_name, reason, why)
+        ref = BubbleRef.of(self, self.policy)
+        await audit.record(events.culled(ref, why, reason.rule, dt.datetime.now(dt.UTC)))
 
     # -- stopping -------------------------------------------------------------
 
     async def poll(self) -> int | None:
-        if self.sandbox and self.proc is None and self.pid:
-            # Resumed from the database after a hub restart: a sandboxed bubble
-            # dies with the hub that started it (--die-with-parent), and its pid
-            # may belong to another process by now.
-            self.clear_state()
-            return 0
+        if self.pid and not self._supervised:
+            # Resumed from the database after a hub restart: decided once.
+            self._supervised = True
+            return await self._poll_resumed()
         status: int | None = await super().poll()
         return status
+
+    async def _poll_resumed(self) -> int | None:
+        """Re-adopt a bubble that outlived the hub, or say it is gone (0).
+
+        Without ``outlive_hub`` a sandboxed bubble died with its hub and its pid
+        may belong to another process by now. With it, the process must be the
+        very one this spawner started (same pid and start time), and the
+        policy the hub loaded must still allow the bubble.
+        """
+        alive = self.outlive_hub and self._process_started is not None
+        if not alive or _process_start_time(self.pid) != self._process_started:
+            self.clear_state()
+            return 0
+        options = dict(self.orm_spawner.user_options or {}) if self.orm_spawner else {}
+        project, profile = str(options.get("project", "")), str(options.get("profile", ""))
+        now = dt.datetime.now(dt.UTC)
+        try:
+            check_bubble_may_continue(self._require_policy(), self.user.name, project, profile, now)
+        except PolicyDenied as denied:
+            await self._record_cull(StopReason.POLICY, str(denied))
+            await self.stop()
+            return 0
+        lifetime = self._saved_lifetime or Lifetime(now, 0, 0)
+        self.log.info("Re-adopted bubble %s (pid %s) that outlived the hub", self._log_name, self.pid)
+        self._guard(lifetime, ready_since=now)
+        return None
 
     async def _signal(self, sig: int) -> bool:
         """Signals other than SIGKILL go to the server inside the sandbox, so it can shut down cleanly.
@@ -447,11 +515,37 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         state: dict[str, Any] = super().get_state()
         if self.token:
             state["token"] = self.token
+        if self.pid and self._lifetime is not None and self._process_started is not None:
+            # What a hub needs to re-adopt this bubble if it outlives it.
+            lifetime = self._lifetime
+            state["process_started"] = self._process_started
+            state["memory_limit"] = self._memory_limit
+            state["cgroup"] = str(self.cgroup_path) if self.cgroup_path else None
+            state["lifetime"] = {
+                "started": lifetime.started.isoformat(),
+                "max_lifetime": lifetime.max_lifetime,
+                "idle_timeout": lifetime.idle_timeout,
+                "closes": lifetime.closes.isoformat() if lifetime.closes else None,
+            }
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
         self.token = state.get("token", "")
+        self._process_started = state.get("process_started")
+        self._memory_limit = int(state.get("memory_limit") or 0)
+        self.cgroup_path = Path(state["cgroup"]) if state.get("cgroup") else None
+        saved = state.get("lifetime")
+        self._saved_lifetime = (
+            Lifetime(
+                dt.datetime.fromisoformat(saved["started"]),
+                int(saved["max_lifetime"]),
+                int(saved["idle_timeout"]),
+                dt.datetime.fromisoformat(saved["closes"]) if saved.get("closes") else None,
+            )
+            if saved
+            else None
+        )
 
     def clear_state(self) -> None:
         """The bubble is gone: stop its guards, remove its sockets folder and cgroup."""
@@ -468,3 +562,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         if self.token and self.runtime_dir:
             remove_bubble_runtime(self.runtime, self.token)
         self.token = ""
+        self._lifetime = None
+        self._saved_lifetime = None
+        self._process_started = None
+        self._supervised = False

@@ -62,6 +62,7 @@ class SandboxSpec:
     network: NetworkMode = NetworkMode.ISOLATED
     seccomp_fd: int | None = None
     umask: int = 0o007
+    die_with_parent: bool = True
 
 
 def make_sandbox_command(spec: SandboxSpec) -> list[str]:
@@ -87,9 +88,12 @@ def make_sandbox_command(spec: SandboxSpec) -> list[str]:
 
 def _namespace_args(spec: SandboxSpec) -> list[str]:
     # --die-with-parent: a bubble whose hub is gone has nobody enforcing its
-    # lifetime, so it dies with the hub. Every namespace is new except the
-    # user namespace (the account switch is done by setpriv, with real ids).
-    args = ["--die-with-parent", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
+    # lifetime, so it dies with the hub, unless the deployer asked bubbles to
+    # outlive the hub, which then re-adopts them when it starts again.
+    # Every namespace is new except the user namespace (the account switch is
+    # done by setpriv, with real ids).
+    args = ["--die-with-parent"] if spec.die_with_parent else []
+    args += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
     if spec.network is NetworkMode.ISOLATED:
         args.append("--unshare-net")  # bwrap brings the new namespace's loopback up
     return [*args, "--hostname", spec.hostname]

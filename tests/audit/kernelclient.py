@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,14 +32,22 @@ class Execution:
 
 
 class KernelSocket:
-    def __init__(self, ws_url: str, token: str, protocol: str = "json") -> None:
+    """A kernel's channels; ``unix_socket`` connects to a server listening on that socket path."""
+
+    def __init__(self, ws_url: str, token: str, protocol: str = "json", unix_socket: str | None = None) -> None:
         self.protocol = protocol
         self.session = uuid.uuid4().hex
+        connected = None
+        if unix_socket is not None:
+            connected = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            connected.settimeout(60)
+            connected.connect(unix_socket)
         self.ws = websocket.create_connection(
             f"{ws_url}?session_id={self.session}",
             header=[f"Authorization: token {token}"],
             subprotocols=[V1] if protocol == V1 else None,
             timeout=60,
+            socket=connected,
         )
 
     def execute(self, code: str, cell_id: str | None = None, timeout: float = 90) -> Execution:

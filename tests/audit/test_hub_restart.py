@@ -1,8 +1,9 @@
 """The hub stops while a bubble runs cells, then starts again: no record is lost, none is doubled.
 
-The hub runs with ``cleanup_servers = False`` so that the bubble outlives it.
-The test talks to the bubble directly (the proxy stops with the hub) over
-one kernel websocket opened while the hub was up, runs cells before, during
+The hub runs with ``cleanup_servers = False`` (and ``outlive_hub``) so that
+the bubble outlives it and the next hub re-adopts it. The test talks to the
+bubble directly, on its Unix socket (the proxy stops with the hub), over one
+kernel websocket opened while the hub was up, runs cells before, during
 and after the hub's absence, and then reads the trail: every cell exactly
 once, in the order it ran. The records sent again on purpose are refused as
 duplicates by their idempotency keys.
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -35,7 +37,8 @@ BUBBLE = "psy-cohort-notebook"
 @pytest.fixture(scope="module")
 def hub(traversable_tmp: Path) -> Iterator[HubProcess]:
     policy_dir, state_dir = make_state(traversable_tmp, "hub-restart")
-    running = HubProcess(policy_dir, state_dir, extra_args=["--JupyterHub.cleanup_servers=False"]).start()
+    outliving = ["--JupyterHub.cleanup_servers=False", "--LocalBubbleSpawner.outlive_hub=True"]
+    running = HubProcess(policy_dir, state_dir, extra_args=outliving).start()
     yield running
     if running.proc is None or running.proc.poll() is not None:
         running.start()
@@ -65,8 +68,8 @@ def spool_backlog(hub: HubProcess) -> int:
     return sum(1 for line in lines if json.loads(line)["n"] > delivered)
 
 
-def direct_kernel_url(hub: HubProcess, alice: HubClient, token: str) -> str:
-    """The kernel channels of a new notebook session, on the bubble's own address (not through the proxy)."""
+def direct_kernel(hub: HubProcess, alice: HubClient, token: str) -> KernelSocket:
+    """The kernel channels of a new notebook session, on the bubble's own socket (not through the proxy)."""
     session = requests.post(
         f"{hub.url}/user/alice/{BUBBLE}/api/sessions",
         headers={"Authorization": f"token {token}"},
@@ -75,8 +78,10 @@ def direct_kernel_url(hub: HubProcess, alice: HubClient, token: str) -> str:
     )
     assert session.status_code == 201, session.text
     with sqlite3.connect(hub.state_dir / "hub" / "jupyterhub.sqlite") as db:
-        ip, port, base_url = db.execute("SELECT ip, port, base_url FROM servers").fetchone()
-    return f"ws://{ip or '127.0.0.1'}:{port}{base_url}api/kernels/{session.json()['kernel']['id']}/channels"
+        host, base_url = db.execute("SELECT ip, base_url FROM servers").fetchone()
+    socket_path = unquote(host)  # a sandboxed bubble's server listens on a Unix socket
+    url = f"ws://localhost{base_url}api/kernels/{session.json()['kernel']['id']}/channels"
+    return KernelSocket(url, token, unix_socket=socket_path)
 
 
 def test_a_hub_restart_loses_and_duplicates_no_record(hub: HubProcess) -> None:
@@ -85,7 +90,7 @@ def test_a_hub_restart_loses_and_duplicates_no_record(hub: HubProcess) -> None:
     assert alice.get(f"/hub/spawn/alice/{BUBBLE}", allow_redirects=False).status_code == 302
     alice.wait_ready("alice", BUBBLE)
     token = alice.api("POST", "/users/alice/tokens", {"scopes": [f"access:servers!server=alice/{BUBBLE}"]}).json()
-    kernel = KernelSocket(direct_kernel_url(hub, alice, token["token"]), token["token"])
+    kernel = direct_kernel(hub, alice, token["token"])
     try:
         for i in range(3):
             assert kernel.execute(f"x = {i}").status == "ok"

@@ -201,11 +201,8 @@ def test_a_search_column_made_editable_is_found(tmp_path: Path, key_file: Path, 
     assert first(report) == (0, "altered-table")
 
 
-def test_parallel_verification_finds_the_same(
-    written: str, check: Any, monkeypatch: pytest.MonkeyPatch, db_url: str
-) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("one database is enough for the parallel path")
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the parallel path is the same on both
+def test_parallel_verification_finds_the_same(written: str, check: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verify, "PARALLEL_ABOVE", 0)
     record = row(written, 22)
     put(written, 22, record.prev, record.body.replace("user22", "user23"), record.hash)

@@ -17,6 +17,8 @@ from bulle.policies import (
     Policy,
     PolicyDenied,
     RunningBubble,
+    bubble_may_continue,
+    check_bubble_may_continue,
     check_user_can_login,
     check_user_can_start,
     load_policy,
@@ -215,3 +217,45 @@ def test_startable_bubbles_lists_open_projects_and_their_profiles(policy: Policy
     assert names("bob", NOW) == []  # beta is suspended
     assert names("ada", NOW) == []  # admin, not a member
     assert names("alice", dt.datetime(2027, 6, 1, tzinfo=dt.UTC)) == [("alpha", ["notebook", "lab-large"])]
+
+
+CONTINUE_CASES = [
+    ("member-bubble-continues", "alice", "alpha", "notebook", NOW, None),
+    ("removed-member-is-stopped", "bob", "alpha", "notebook", NOW, "membership"),
+    ("suspended-project-is-stopped", "bob", "beta", "notebook", NOW, "status"),
+    ("last-day-continues", "gina", "gamma", "notebook", dt.datetime(2026, 12, 31, 22, 0, tzinfo=dt.UTC), None),
+    (
+        "expired-project-is-stopped",
+        "gina",
+        "gamma",
+        "notebook",
+        dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC),
+        "validity",
+    ),
+    ("profile-no-longer-allowed-is-stopped", "alice", "alpha", "gpu", NOW, "profile"),
+    ("project-gone-is-stopped", "alice", "omega", "notebook", NOW, "project"),
+]
+
+
+@pytest.mark.parametrize(
+    ("user", "project", "profile", "now", "rule"),
+    [case[1:] for case in CONTINUE_CASES],
+    ids=[case[0] for case in CONTINUE_CASES],
+)
+def test_running_bubble_decision(
+    policy: Policy, user: str, project: str, profile: str, now: dt.datetime, rule: str | None
+) -> None:
+    assert bubble_may_continue(policy, user, project, profile, now) is (rule is None)
+    if rule is None:
+        check_bubble_may_continue(policy, user, project, profile, now)
+        return
+    with pytest.raises(PolicyDenied) as denied:
+        check_bubble_may_continue(policy, user, project, profile, now)
+    assert denied.value.rule == rule
+    assert str(denied.value).startswith(f"{user} may no longer run a {profile!r} bubble in project {project!r}: ")
+
+
+def test_quotas_do_not_stop_running_bubbles(policy: Policy) -> None:
+    # Quotas only apply at a start: a full project keeps its running bubbles.
+    assert bubble_may_continue(policy, "gina", "gamma", "gpu", NOW)
+    assert not user_can_start(policy, "gina", "gamma", "gpu", NOW, running(("gina", "gamma", "notebook")))

@@ -302,7 +302,33 @@ def test_next_check_wakes_at_the_soonest_deadline() -> None:
 def test_stop_reasons_are_described() -> None:
     assert describe(StopReason.LIFETIME, CLOCK) == "it reached its maximum lifetime of 1h"
     assert describe(StopReason.IDLE, CLOCK) == "it was idle for 10m"
-    assert [str(r) for r in StopReason] == ["lifetime", "idle"]
+    closing = Lifetime(started=T0, max_lifetime=3600, idle_timeout=600, closes=at(1800))
+    assert describe(StopReason.EXPIRED, closing) == "its project's authorisation ended at 2026-03-01 09:30 UTC"
+    assert [str(r) for r in StopReason] == ["expired", "lifetime", "idle", "policy"]
+    assert [r.rule for r in StopReason] == ["project-expired", "max-lifetime", "idle-timeout", "policy"]
+
+
+CLOSING = Lifetime(started=T0, max_lifetime=3600, idle_timeout=600, closes=at(1800))
+
+
+@pytest.mark.parametrize(
+    ("ready", "last_activity", "now", "expected"),
+    [
+        (at(10), at(1700), at(1799), None),
+        (at(10), at(1700), at(1800), StopReason.EXPIRED),
+        (None, None, at(1800), StopReason.EXPIRED),
+        (at(10), None, at(1800), StopReason.EXPIRED),  # also idle: the project's end is the reason given
+    ],
+    ids=["active-before-project-end", "active-at-project-end", "starting-at-project-end", "idle-at-project-end"],
+)
+def test_bubble_stops_when_its_project_ends(
+    ready: dt.datetime | None, last_activity: dt.datetime | None, now: dt.datetime, expected: StopReason | None
+) -> None:
+    assert stop_reason(CLOSING, ready, last_activity, now) == expected
+
+
+def test_next_check_wakes_at_the_project_end() -> None:
+    assert next_check(CLOSING, at(10), at(1700), at(1750), at_most=3600) == 50
 
 
 # -- hub side ---------------------------------------------------------------
