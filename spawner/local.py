@@ -72,6 +72,28 @@ def _process_start_time(pid: int) -> float | None:
         return None
 
 
+def locked_jupyter_environment(home: Path) -> dict[str, str]:
+    """Where a bubble's Jupyter server reads its configuration: out of the member's reach.
+
+    A bubble's home is the member's workspace, which code in the bubble can
+    write. Jupyter reads ``JUPYTER_CONFIG_DIR`` (``~/.jupyter`` by default)
+    with top priority and Python runs ``usercustomize`` and ``.pth`` files of
+    ``~/.local/lib/python3.X/site-packages``: files planted there could switch
+    the session recorder off at the bubble's next start. So the config folder
+    is the recorder's own, read-only in the bubble (it also enables the
+    recorder, which an editable install would not place as wheel data), user
+    site-packages are off, and only JupyterLab's settings and workspaces,
+    which cannot load server extensions, stay in the workspace.
+    """
+    config = recorder_config_dir()
+    return {
+        "JUPYTER_CONFIG_DIR": config,
+        "PYTHONNOUSERSITE": "1",
+        "JUPYTERLAB_SETTINGS_DIR": str(home / ".jupyter" / "lab" / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / ".jupyter" / "lab" / "workspaces"),
+    }
+
+
 class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: ignore[misc]
     """A policy-checked JupyterLab bubble running as a sandboxed local process."""
 
@@ -228,8 +250,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     def apply_bubble(self, bubble: Bubble) -> None:
         super().apply_bubble(bubble)
         self.notebook_dir = str(bubble.work_dir)
-        # The session recorder's configuration (editable installs do not place wheel data files).
-        self.environment = {**self.environment, "JUPYTER_CONFIG_PATH": recorder_config_dir()}
+        self.environment = {**self.environment, **locked_jupyter_environment(bubble.work_dir)}
 
     @property
     def runtime(self) -> RuntimeLayout:

@@ -3,7 +3,8 @@
 A Jupyter server extension (:class:`~.app.RecorderApp`), enabled the Jupyter
 way by ``jupyter-config/jupyter_server_config.d/bulle-recorder.json``,
 installed as wheel shared data into ``<prefix>/etc/jupyter``. The spawner
-also puts ``jupyter-config/`` on each bubble's ``JUPYTER_CONFIG_PATH``: an
+also makes ``jupyter-config/`` each bubble's ``JUPYTER_CONFIG_DIR`` (read-only
+there, see ``bulle.spawner.local.locked_jupyter_environment``): an
 editable install does not copy shared data, and that folder's
 ``jupyter_server_config.json`` sets the recording kernel connection and
 terminal manager classes (``.d`` files only enable extensions).
@@ -25,5 +26,5 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 
 def recorder_config_dir() -> str:
-    """The Jupyter config folder that enables the recorder (for ``JUPYTER_CONFIG_PATH``)."""
+    """The Jupyter config folder that enables the recorder: a bubble's ``JUPYTER_CONFIG_DIR``."""
     return str(resources.files("bulle.extensions.recorder").joinpath("jupyter-config"))
