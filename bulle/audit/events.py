@@ -54,11 +54,21 @@ EVENT_TYPES: Mapping[str, int] = MappingProxyType(
         "audit.viewed": 1,
         "audit.exported": 1,
         "audit.write-refused": 1,
+        "airlock.requested": 1,
+        "airlock.reviewed": 1,
+        "airlock.viewed": 1,
+        "airlock.released": 1,
+        "airlock.returned": 1,
+        "airlock.rejected": 1,
+        "airlock.withdrawn": 1,
+        "airlock.downloaded": 1,
+        "airlock.refused": 1,
+        "outbox.written": 1,
     }
 )
 
-#: Types a bubble's session recorder may send; the hub refuses any other from a bubble.
-RECORDER_TYPES = frozenset({"kernel.execute", "kernel.result", "terminal.input"})
+#: Types a bubble may send (its session recorder, its airlock extension); the hub refuses any other from a bubble.
+RECORDER_TYPES = frozenset({"kernel.execute", "kernel.result", "terminal.input", "outbox.written"})
 
 Outcome = Literal["allow", "deny"]
 
