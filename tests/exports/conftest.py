@@ -15,31 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from bulle import audit
-from bulle.audit.store import CHECKPOINTS_TABLE, EVENTS_TABLE
 from bulle.exports import ExportWorkflow
-from bulle.exports.store import make_tables
 from bulle.state import StateLayout
-from tests.hub.conftest import postgres_url  # noqa: F401  (fixture)
+from tests.hub.conftest import empty_db_url, postgres_url  # noqa: F401  (fixtures)
 
 from .helpers import make_policy
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.sqlite'}"
-        return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for table in reversed(make_tables().metadata.sorted_tables):
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {EVENTS_TABLE}, {CHECKPOINTS_TABLE}")
-    engine.dispose()
 
 
 @pytest.fixture
