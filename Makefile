@@ -48,7 +48,7 @@ system-packages:
 $(BIN)/python: | system-packages
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml $(wildcard jupyter-config/*/*.json) | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(wildcard jupyter-config/*/*.json extensions/jupyter-config/*/*.json) | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/python tools/install_data_files.py

@@ -28,6 +28,7 @@ from bulle.audit.events import canonical_json
 from .lifecycle import file_outcome, latest_decisions
 from .model import ExportRequest, FileOutcome
 from .outbox import outbox_parts
+from .summary import decision_json, history_json
 
 RECORD_NAME = "release.json"
 FILES_DIR = "files"  # released files keep their outbox paths below it
@@ -96,14 +97,7 @@ def release_record(
                 else None,
                 "checks": dict(requested.report),
                 "decisions": [
-                    {
-                        "reviewer": d.reviewer,
-                        "decision": d.decision.value,
-                        "comment": d.comment,
-                        "override_reason": d.override_reason,
-                        "time": d.time,
-                        "current": latest.get(d.reviewer) == d,
-                    }
+                    {**decision_json(d), "current": latest.get(d.reviewer) == d}
                     for d in request.decisions_on(requested.path)
                 ],
             }
@@ -122,16 +116,7 @@ def release_record(
         "reviewers": sorted({d.reviewer for d in request.decisions}),
         "files": files,
         "data": dict(data),
-        "history": [
-            {
-                "from": c.source.value if c.source else None,
-                "to": c.target.value,
-                "actor": c.actor,
-                "time": c.time,
-                "comment": c.comment,
-            }
-            for c in request.history
-        ],
+        "history": history_json(request),
     }
 
 

@@ -31,8 +31,7 @@ from traitlets import Instance, Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from bulle import audit
-from bulle.airlock import AcroEvidence, Kind, Output, Verdict, check_output
-from bulle.airlock.load import ACRO_RESULTS, acro_evidence
+from bulle.airlock import Kind, Verdict, check_output
 from bulle.audit.store import open_engine
 from bulle.policies import DisclosureRules, Policy, PolicyDenied, check_user_can_export
 from bulle.state import StateLayout
@@ -52,6 +51,7 @@ from .decisions import (
 from .lifecycle import REVIEWABLE, STATUS_AUDIT_EVENT, STATUS_VERB, file_outcome
 from .model import Decision, ExportRequest, FileDecision, FileOutcome, RequestedFile, RequestStatus, StatusChange
 from .outbox import OutboxFile, OutboxPathRefused, read_outbox_file
+from .reading import MAX_COUNTS_BYTES, read_output
 from .release import (
     discard_release,
     extract_snapshots,
@@ -61,9 +61,6 @@ from .release import (
     released_file,
     stage_release,
 )
-
-MAX_COUNTS_BYTES = 64 * 1024**2  # a counts file has a row per cell; it is evidence, never released
-MAX_EVIDENCE_BYTES = 4 * 1024**2  # ACRO's results.json and checksums
 
 
 class RequestNotFound(LookupError):
@@ -298,45 +295,21 @@ class ExportWorkflow(LoggingConfigurable):
                 return ExportDenied(user, project, rule, sentence)
 
             try:
-                file = read_outbox_file(work_dir, ask.path, rules.max_file_size)
-                counts = read_outbox_file(work_dir, ask.counts, MAX_COUNTS_BYTES) if ask.counts else None
+                read = read_output(work_dir, ask, rules.max_file_size)
             except OutboxPathRefused as refused:
                 raise deny(refused.rule, str(refused)) from None
-            if not file.complete:
-                raise deny("file-size", f"the file is {file.size:,} bytes, over the platform's cap on exports")
-            if counts is not None and not counts.complete:
+            if not read.file.complete:
+                raise deny("file-size", f"the file is {read.file.size:,} bytes, over the platform's cap on exports")
+            if not read.complete:
                 raise deny("file-size", f"the counts file is over {MAX_COUNTS_BYTES:,} bytes")
-            if ask.path in claimed and claimed[ask.path] != file.sha256:
+            if ask.path in claimed and claimed[ask.path] != read.file.sha256:
                 raise deny(
                     "changed-during-request",
                     "the file changed while the request was made (the bubble and the hub read different bytes); "
                     "ask again once it is written",
                 )
-            output = Output(
-                name=ask.path.rsplit("/", 1)[-1],
-                kind=Kind(ask.kind),
-                content=file.content,
-                counts=counts.content if counts else None,
-                acro=self._acro_evidence(work_dir, ask.path),
-            )
-            reads.append(_Read(ask, file, counts, check_output(output, rules)))
+            reads.append(_Read(ask, read.file, read.counts, check_output(read.output, rules)))
         return reads
-
-    @staticmethod
-    def _acro_evidence(work_dir: Path, path: str) -> AcroEvidence | None:
-        folder, _, name = path.rpartition("/")
-        prefix = f"{folder}/" if folder else ""
-        if name == ACRO_RESULTS:
-            return None
-
-        def optional(relative: str) -> bytes | None:
-            try:
-                read = read_outbox_file(work_dir, relative, MAX_EVIDENCE_BYTES)
-            except (OutboxPathRefused, OSError):
-                return None
-            return read.content if read.complete else None
-
-        return acro_evidence(optional(f"{prefix}{ACRO_RESULTS}"), optional(f"{prefix}checksums/{name}.txt"))
 
     def _pin(self, read: _Read) -> RequestedFile:
         """Keep the bytes the hub read, and describe the file as pinned."""

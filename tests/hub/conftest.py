@@ -26,7 +26,8 @@ from bulle.state import StateLayout
 from .hubprocess import HubProcess
 
 PASSWORDS = {
-    user: f"{user}-password-{secrets.token_hex(4)}" for user in ("alice", "bob", "chloe", "oscar", "ada", "mallory")
+    user: f"{user}-password-{secrets.token_hex(4)}"
+    for user in ("alice", "bob", "chloe", "oscar", "olga", "ada", "mallory")
 }
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
