@@ -5,7 +5,9 @@
 - ``bulle.airlock`` (the disclosure checks, used by the hub and by the
   extensions in bubbles) imports only ``bulle.policies`` from bulle.
 - ``bulle.audit`` imports nothing else from bulle either: the hub, the
-  spawner, the extensions and the tools all record through it.
+  spawner, the extensions and the tools all record through it;
+- ``bulle.exports`` (export requests) never imports the hub, since the
+  bubbles' airlock extension uses it too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ SUBPACKAGES = {
     "bulle/audit": "bulle.audit",
     "hub": "bulle.hub",
     "bulle/airlock": "bulle.airlock",
+    "bulle/exports": "bulle.exports",
 }
 
 

@@ -145,6 +145,19 @@ print(json.dumps(sorted(__import__("os").listdir("outbox"))))
     assert files["ages.csv"]["suggested_kind"] == "frequency"
 
 
+def test_the_bubble_lists_the_airlock_jupyterlab_extension(kernel: KernelSession) -> None:
+    code = (
+        "import json, subprocess, sys\n"
+        "listed = subprocess.run([sys.executable, '-m', 'jupyter', 'labextension', 'list'],"
+        " capture_output=True, text=True)\n"
+        "print(json.dumps(listed.stdout + listed.stderr))"
+    )
+    listing = kernel.probe(code)
+    line = next((line for line in listing.splitlines() if "@bulle/jupyterlab-airlock" in line), "")
+    assert "enabled" in line, listing
+    assert "OK" in line, listing
+
+
 def test_the_bubble_gives_a_quick_report_with_the_projects_rules(alice: HubClient) -> None:
     response = bubble_api(alice, "POST", "check", {"path": "ages.csv", "kind": "frequency"})
     assert response.status_code == 200, response.text
