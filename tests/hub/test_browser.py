@@ -85,7 +85,9 @@ def test_refusal_is_readable_in_the_browser(browser_hub: HubProcess, browser: ob
         page.close()
 
 
-def test_researcher_requests_an_export_from_the_file_browser(browser_hub: HubProcess, browser: object) -> None:
+def test_researcher_requests_an_export_from_the_file_browser(
+    browser_hub: HubProcess, browser: object, tmp_path: Path
+) -> None:
     """The "Request export…" entry exists on outbox files, Download does not, and submitting makes a request."""
     page = browser.new_page()  # type: ignore[attr-defined]
     try:
@@ -115,6 +117,7 @@ def test_researcher_requests_an_export_from_the_file_browser(browser_hub: HubPro
         submitted = page.locator(".bulle-airlock-submitted")
         submitted.wait_for(timeout=60_000)
         request_id = submitted.get_attribute("data-request")
+        page.screenshot(path=str(tmp_path / "requested.png"))
         assert "automated checks say pass" in submitted.inner_text()
     finally:
         page.close()
@@ -123,3 +126,49 @@ def test_researcher_requests_an_export_from_the_file_browser(browser_hub: HubPro
     oscar.login("oscar", PASSWORDS["oscar"])
     queue = oscar.api("GET", "/bulle/airlock/requests?for=review").json()["requests"]
     assert request_id in [r["id"] for r in queue]
+    REQUESTS["browser"] = str(request_id)
+
+
+REQUESTS: dict[str, str] = {}
+
+
+def test_checker_reviews_and_releases_and_the_researcher_downloads_from_the_hub(
+    browser_hub: HubProcess, browser: object, tmp_path: Path
+) -> None:
+    """The rest of the demo: oscar approves and releases on the hub's pages, alice downloads the file there."""
+    request_id = REQUESTS["browser"]
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        log_in(page, browser_hub, "oscar")
+        page.click("#bulle-airlock-link")
+        page.wait_for_url("**/hub/airlock")
+        page.locator("#bulle-airlock-to-review").get_by_role("link", name=request_id).click()
+        page.wait_for_url(f"**/hub/airlock/requests/{request_id}")
+        assert "Table 1 of the paper" in page.inner_text(".bulle-justification")
+        assert "threshold" in page.inner_text(".bulle-airlock-report")
+        page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+        form = page.locator("form.bulle-airlock-decide").first
+        form.locator("select[name='decision']").select_option("approve")
+        form.locator("input[name='comment']").fill("every cell over 10")
+        form.get_by_role("button", name="Record").click()
+        page.wait_for_selector(".bulle-airlock-file[data-outcome='approved']")
+        page.click("#bulle-airlock-released")
+        page.wait_for_selector("#bulle-airlock-request[data-status='released']")
+    finally:
+        page.close()
+
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        log_in(page, browser_hub, "alice")
+        page.goto(f"{browser_hub.url}/hub/airlock")
+        row = page.locator(f"#bulle-airlock-mine tr[data-request='{request_id}']")
+        assert row.get_attribute("data-status") == "released"
+        row.get_by_role("link", name=request_id).click()
+        page.screenshot(path=str(tmp_path / "released.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click(".bulle-airlock-download")
+        saved = tmp_path / "ages.csv"
+        download.value.save_as(saved)
+        assert saved.read_text(encoding="utf-8") == "age_band,F,M\n18-39,120,95\n40-64,210,180\n"
+    finally:
+        page.close()
