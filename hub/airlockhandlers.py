@@ -19,9 +19,10 @@ The bubbles' endpoints take only a token with ``custom:bulle:request-export``
 for that very server (the bubble's own token); the requester is the token's
 user and the project is the server's, from the policy. What checkers do
 (decisions, release, return, reject) needs ``custom:bulle:review-outputs``,
-which the ``bulle-output-checker`` role holds and bubbles' tokens never do;
-then :mod:`bulle.exports.decisions` decides. Every refusal answers 403 with
-the rule's sentence and is recorded by the workflow.
+which the ``bulle-output-checker`` role holds and bubbles' tokens never do
+(rule ``scope``, checked after the policy's rules); :mod:`bulle.exports.decisions`
+decides the rest. Every refusal answers 403 with the rule's sentence and is
+recorded as ``airlock.refused``.
 """
 
 from __future__ import annotations
@@ -51,9 +52,6 @@ from bulle.exports.summary import request_summary
 from bulle.policies.jupyterhub import REQUEST_EXPORT_SCOPE, REVIEW_OUTPUTS_SCOPE
 
 T = TypeVar("T")
-
-#: Checkers' actions need the review scope: a bubble's token (or any narrower token) cannot make them.
-CHECKER_STATUSES = frozenset({RequestStatus.RELEASED, RequestStatus.RETURNED, RequestStatus.REJECTED})
 
 #: Requested files are shown as text or as the picture they are, never rendered as HTML.
 SHOWN_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
@@ -122,20 +120,29 @@ class _Airlock:
         handler: Any = self
         return bool(has_scope(scope, handler.parsed_scopes, db=handler.db))
 
-    def _require_review_scope(self, what: str) -> None:
-        if not self.scoped(REVIEW_OUTPUTS_SCOPE):
-            raise web.HTTPError(403, f"this token may not {what}: it lacks {REVIEW_OUTPUTS_SCOPE}")
+    async def refuse(self, action: str, rule: str, sentence: str, bubble: str | None = None) -> web.HTTPError:
+        """A refusal the handler decides (the credentials), recorded like the workflow's."""
+        denied = ExportDenied(self.username, "airlock", rule, sentence)
+        await self.workflow.refused(self.username, action, denied, bubble=bubble)
+        return http_error(denied)
 
     def decide(
         self, request_id: str, path: str, decision: str, comment: str, override_reason: str
     ) -> Awaitable[ExportRequest]:
         """A checker's decision on one file (the API's and the page's)."""
-        self._require_review_scope("review export requests")
         try:
             chosen = FileDecision(decision)
         except ValueError:
             raise web.HTTPError(400, "decision must be approve, reject or return") from None
-        return self.workflow.decide(self.username, request_id, path, chosen, comment, override_reason or None)
+        return self.workflow.decide(
+            self.username,
+            request_id,
+            path,
+            chosen,
+            comment,
+            override_reason or None,
+            review_scope=self.scoped(REVIEW_OUTPUTS_SCOPE),
+        )
 
     def move(self, request_id: str, status: str, comment: str) -> Awaitable[ExportRequest]:
         """Release, return, reject or withdraw (the API's and the page's)."""
@@ -143,34 +150,38 @@ class _Airlock:
             target = RequestStatus(status)
         except ValueError:
             raise web.HTTPError(400, "status must be released, returned, rejected or withdrawn") from None
-        if target in CHECKER_STATUSES:
-            self._require_review_scope(f"move export requests to {target.value}")
-        return self.workflow.change_status(self.username, request_id, target, comment)
+        return self.workflow.change_status(
+            self.username, request_id, target, comment, review_scope=self.scoped(REVIEW_OUTPUTS_SCOPE)
+        )
 
 
 # -- the bubbles' endpoints --------------------------------------------------------
 
 
 class _BubbleEndpoint(_Airlock):
-    def _check_bubble_token(self, user_name: str, server_name: str) -> str:
-        """The requester, if the token is the bubble's own; 403 otherwise."""
+    async def _check_bubble_token(self, user_name: str, server_name: str) -> str:
+        """The requester, if the token is the bubble's own; 403 (recorded) otherwise."""
         username = self.username
         bubble = f"{user_name}/{server_name}"
         if username != user_name or not self.scoped(f"{REQUEST_EXPORT_SCOPE}!server={bubble}"):
-            raise web.HTTPError(403, f"this token may not ask for exports from {bubble}; only that bubble's own may")
+            sentence = (
+                f"{username} may not ask for exports from bubble {bubble} with this token: "
+                "only that bubble's own token may (rule: bubble-token)."
+            )
+            raise await self.refuse("request", "bubble-token", sentence, bubble=bubble)
         return username
 
 
 class BubbleRequestsHandler(_BubbleEndpoint, APIHandler):  # type: ignore[misc]
     async def get(self, user_name: str, server_name: str) -> None:
-        user = self._check_bubble_token(user_name, server_name)
+        user = await self._check_bubble_token(user_name, server_name)
         found = self.workflow.disclosure_rules(server_name)
         project = found[0] if found else None
         requests = self.workflow.requests_of(user, project) if project else []
         self.write({"requests": [request_summary(r) for r in requests]})
 
     async def post(self, user_name: str, server_name: str) -> None:
-        user = self._check_bubble_token(user_name, server_name)
+        user = await self._check_bubble_token(user_name, server_name)
         body = self.get_json_body()
         if not isinstance(body, dict) or not isinstance(body.get("files"), list):
             raise web.HTTPError(400, 'send {"justification": "...", "files": [{"path", "kind", "counts"?, "sha256"?}]}')
@@ -190,7 +201,7 @@ class BubbleRequestsHandler(_BubbleEndpoint, APIHandler):  # type: ignore[misc]
 
 class BubbleRulesHandler(_BubbleEndpoint, APIHandler):  # type: ignore[misc]
     async def get(self, user_name: str, server_name: str) -> None:
-        self._check_bubble_token(user_name, server_name)
+        await self._check_bubble_token(user_name, server_name)
         found = self.workflow.disclosure_rules(server_name)
         if found is None:
             raise web.HTTPError(404, f"{server_name!r} is not a bubble of the policy")
@@ -205,7 +216,12 @@ class RequestsAPIHandler(_Airlock, APIHandler):  # type: ignore[misc]
     async def get(self) -> None:
         wanted = self.get_argument("for", "mine")
         if wanted == "review":
-            self._require_review_scope("list requests to review")
+            if not self.scoped(REVIEW_OUTPUTS_SCOPE):
+                sentence = (
+                    f"{self.username} may not list the requests to review with these credentials: "
+                    f"they lack {REVIEW_OUTPUTS_SCOPE} (rule: scope)."
+                )
+                raise await self.refuse("list", "scope", sentence)
             requests = self.workflow.requests_to_review(self.username)
         elif wanted == "mine":
             requests = self.workflow.requests_of(self.username)

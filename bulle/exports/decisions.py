@@ -14,6 +14,7 @@ rule                   refuses when
 ``output-checker``     the reviewer is not in the policy's ``roles.output_checkers``
 ``project-member``     the reviewer is a member of the request's project
 ``state``              the request's status does not allow the action (see :mod:`.lifecycle`)
+``scope``              a checker acts with credentials without the review scope (a bubble's token)
 ``file``               the request has no such file
 ``comment``            a rejection or a return without a comment for the requester
 ``override-reason``    an approval of a file the checks failed, without an override reason
@@ -41,6 +42,7 @@ from typing import Protocol
 from bulle.airlock import Kind
 from bulle.policies import Policy, PolicyDenied
 from bulle.policies.decisions import allowed
+from bulle.policies.jupyterhub import REVIEW_OUTPUTS_SCOPE
 
 from .lifecycle import COMMENT_NEEDED, OVERRIDE_NEEDED, REVIEWABLE, file_outcome, transition
 from .model import ExportRequest, FileDecision, FileOutcome, Owner, RequestStatus
@@ -94,6 +96,21 @@ def _check_reviewer(policy: Policy, user: str, request: ExportRequest, deny: _De
 def _check_reviewable(request: ExportRequest, deny: _Deny) -> None:
     if request.status not in REVIEWABLE:
         raise deny("state", f"the request is {request.status.value}, no longer under review")
+
+
+def check_credentials_can_review(user: str, request: ExportRequest, review_scope: bool) -> None:
+    """Checkers act with credentials holding the review scope: their hub session, never a bubble's token.
+
+    Checked after the policy's rules, so that a requester or a member is told
+    that rule rather than this one.
+    """
+    if not review_scope:
+        deny = _denial(user, request, "review")
+        raise deny(
+            "scope",
+            f"these credentials lack {REVIEW_OUTPUTS_SCOPE}; output checkers act from the hub, "
+            "never with a bubble's token",
+        )
 
 
 def check_user_can_review(policy: Policy, user: str, request: ExportRequest) -> None:

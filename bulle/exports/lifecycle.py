@@ -75,6 +75,9 @@ STATUS_OWNERS: Mapping[RequestStatus, Owner] = MappingProxyType(
     }
 )
 
+#: The statuses output checkers move requests to (the others are the requester's).
+CHECKER_TARGETS = frozenset(t.target for t in TRANSITIONS if t.actor is Owner.CHECKER)
+
 #: The statuses in which output checkers record decisions on files.
 REVIEWABLE = frozenset({RequestStatus.SUBMITTED})
 

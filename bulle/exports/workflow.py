@@ -41,6 +41,7 @@ from .blobs import BlobStore
 from .decisions import (
     ExportDenied,
     FileAsk,
+    check_credentials_can_review,
     check_request_contents,
     check_user_can_change_status,
     check_user_can_decide,
@@ -48,7 +49,7 @@ from .decisions import (
     check_user_can_view,
     user_can_review,
 )
-from .lifecycle import REVIEWABLE, STATUS_AUDIT_EVENT, STATUS_VERB, file_outcome
+from .lifecycle import CHECKER_TARGETS, REVIEWABLE, STATUS_AUDIT_EVENT, STATUS_VERB, file_outcome
 from .model import Decision, ExportRequest, FileDecision, FileOutcome, RequestedFile, RequestStatus, StatusChange
 from .outbox import OutboxFile, OutboxPathRefused, read_outbox_file
 from .reading import MAX_COUNTS_BYTES, read_output
@@ -152,6 +153,34 @@ class ExportWorkflow(LoggingConfigurable):
             self._lock = asyncio.Lock()
         return self._lock
 
+    async def refused(
+        self,
+        actor: str,
+        action: str,
+        denied: PolicyDenied,
+        *,
+        request: ExportRequest | None = None,
+        project: str | None = None,
+        bubble: str | None = None,
+        file: str | None = None,
+    ) -> PolicyDenied:
+        """Record ``denied`` as ``airlock.refused``; return it for the caller to raise."""
+        known = request.project if request else project
+        await audit.record(
+            events.refused(
+                actor,
+                action,
+                denied.rule,
+                str(denied),
+                dt.datetime.now(dt.UTC),
+                project=known if known in self._policy().projects else None,
+                bubble=request.bubble if request else bubble,
+                request_id=request.id if request else None,
+                file=file,
+            )
+        )
+        return denied
+
     @contextlib.asynccontextmanager
     async def _refusals(
         self,
@@ -167,20 +196,7 @@ class ExportWorkflow(LoggingConfigurable):
         try:
             yield
         except PolicyDenied as denied:
-            known = request.project if request else project
-            await audit.record(
-                events.refused(
-                    actor,
-                    action,
-                    denied.rule,
-                    str(denied),
-                    dt.datetime.now(dt.UTC),
-                    project=known if known in self._policy().projects else None,
-                    bubble=request.bubble if request else bubble,
-                    request_id=request.id if request else None,
-                    file=file,
-                )
-            )
+            await self.refused(actor, action, denied, request=request, project=project, bubble=bubble, file=file)
             raise
 
     # -- reading ------------------------------------------------------------------
@@ -339,13 +355,19 @@ class ExportWorkflow(LoggingConfigurable):
         comment: str,
         override_reason: str | None = None,
         now: dt.datetime | None = None,
+        review_scope: bool = True,
     ) -> ExportRequest:
-        """Record ``user``'s decision on one file of a request under review."""
+        """Record ``user``'s decision on one file of a request under review.
+
+        ``review_scope``: whether the caller's credentials hold the review
+        scope (the hub says; a bubble's token never does).
+        """
         now = now or dt.datetime.now(dt.UTC)
         async with self.lock:
             request = self.get(request_id)
             async with self._refusals(user, "review", request=request, file=path):
                 check_user_can_decide(self._policy(), user, request, path, decision, comment, override_reason)
+                check_credentials_can_review(user, request, review_scope)
             made = Decision(path, user, decision, comment.strip(), audit.format_time(now), override_reason or None)
             after = dataclasses.replace(request, decisions=(*request.decisions, made))
             outcome = file_outcome(after.require_file(path), after.decisions)
@@ -355,14 +377,25 @@ class ExportWorkflow(LoggingConfigurable):
             return after
 
     async def change_status(
-        self, user: str, request_id: str, target: RequestStatus, comment: str = "", now: dt.datetime | None = None
+        self,
+        user: str,
+        request_id: str,
+        target: RequestStatus,
+        comment: str = "",
+        now: dt.datetime | None = None,
+        review_scope: bool = True,
     ) -> ExportRequest:
-        """Release, return, reject or withdraw a request, as the lifecycle table allows."""
+        """Release, return, reject or withdraw a request, as the lifecycle table allows.
+
+        ``review_scope`` as for :meth:`decide`, needed for the checkers' moves.
+        """
         now = now or dt.datetime.now(dt.UTC)
         async with self.lock:
             request = self.get(request_id)
             async with self._refusals(user, STATUS_VERB[target], request=request):
                 check_user_can_change_status(self._policy(), user, request, target)
+                if target in CHECKER_TARGETS:
+                    check_credentials_can_review(user, request, review_scope)
             change = StatusChange(request.status, target, user, audit.format_time(now), comment.strip())
             if target is RequestStatus.RELEASED:
                 await self._release(user, request, change, now)

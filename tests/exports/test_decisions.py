@@ -18,6 +18,7 @@ from bulle.airlock import Status
 from bulle.exports.decisions import (
     ExportDenied,
     FileAsk,
+    check_credentials_can_review,
     check_request_contents,
     check_user_can_change_status,
     check_user_can_decide,
@@ -178,6 +179,20 @@ def test_what_a_checker_may_decide(
 def test_deciding_on_a_file_the_request_does_not_hold_is_denied(policy: Policy) -> None:
     args = (policy, "oscar", make_request(), "other.csv", FileDecision.APPROVE, "", None)
     assert_pair(check_user_can_decide, user_can_decide, args, "file")
+
+
+@pytest.mark.parametrize(
+    ("review_scope", "rule"), [(True, None), (False, "scope")], ids=["hub-session", "narrow-token"]
+)
+def test_checkers_act_only_with_the_review_scope(review_scope: bool, rule: str | None) -> None:
+    request = make_request()
+    if rule is None:
+        check_credentials_can_review("oscar", request, review_scope)
+        return
+    with pytest.raises(ExportDenied) as refused:
+        check_credentials_can_review("oscar", request, review_scope)
+    assert refused.value.rule == rule
+    assert "custom:bulle:review-outputs" in str(refused.value)
 
 
 def test_the_requester_cannot_decide_on_their_own_file(policy: Policy) -> None:

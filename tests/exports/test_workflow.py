@@ -114,6 +114,11 @@ async def test_reviewers_who_may_not_review_are_refused_and_recorded(
         ("bob", "output-checker", "deny"),
     ]
     assert workflow.get(request.id).decisions == (), "nothing was recorded for a refused decision"
+    with pytest.raises(ExportDenied) as refused:
+        await workflow.decide("oscar", request.id, "ages.csv", FileDecision.APPROVE, "", review_scope=False)
+    assert refused.value.rule == "scope", "a checker's narrow token cannot review"
+    withdrawn = await workflow.change_status("alice", request.id, RequestStatus.WITHDRAWN, review_scope=False)
+    assert withdrawn.status is RequestStatus.WITHDRAWN, "the requester's own move needs no review scope"
 
 
 async def test_a_flagged_file_needs_two_checkers(workflow: ExportWorkflow, outbox: Path) -> None:

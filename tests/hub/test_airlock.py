@@ -207,10 +207,23 @@ def test_paths_that_climb_out_of_the_outbox_are_refused(
 
 
 def test_the_requester_is_refused_as_a_reviewer(alice: HubClient) -> None:
-    # alice holds no review scope at all; with it she would still be refused (self-review, see the unit tests).
-    response = decide(alice, STATE["request"], "ages.csv", "approve")
-    assert response.status_code == 403
-    assert "custom:bulle:review-outputs" in response.json()["message"]
+    message = refused_with(decide(alice, STATE["request"], "ages.csv", "approve"), "self-review")
+    assert "alice made this request, and nobody reviews their own request" in message
+    refused_with(move(alice, STATE["request"], "released"), "self-review")
+
+
+def test_a_checker_without_the_review_scope_in_its_token_is_refused(
+    airlock_hub: HubProcess, checkers: dict[str, HubClient]
+) -> None:
+    made = checkers["oscar"].api("POST", "/users/oscar/tokens", {"scopes": ["read:users:name"], "note": "narrow"})
+    assert made.status_code == 201, made.text
+    response = requests.post(
+        f"{airlock_hub.url}/hub/api/bulle/airlock/requests/{STATE['request']}/decisions",
+        headers={"Authorization": f"token {made.json()['token']}"},
+        json={"file": "ages.csv", "decision": "approve"},
+        timeout=30,
+    )
+    refused_with(response, "scope")
 
 
 def test_a_checker_who_is_a_member_of_the_project_is_refused(checkers: dict[str, HubClient]) -> None:
