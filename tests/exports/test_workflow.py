@@ -300,3 +300,32 @@ async def test_the_release_record_names_the_extract_snapshots(
     record = json.loads((layout.release_dir("alpha", request.id) / RECORD_NAME).read_text(encoding="utf-8"))
     assert record["data"]["snapshots"] == [{"table": "omop.person", "snapshot_id": 4242}]
     assert record["data"]["manifest_sha256"] == hashlib.sha256((data / "manifest.json").read_bytes()).hexdigest()
+
+
+async def test_a_statistics_table_is_checked_with_its_counts_file_which_is_never_released(
+    workflow: ExportWorkflow, outbox: Path, layout: StateLayout
+) -> None:
+    import pandas as pd
+
+    from bulle.airlock import contributor_table
+
+    frame = pd.DataFrame(
+        {
+            "region": ["north", "south"] * 40,
+            "sex": ["F"] * 40 + ["M"] * 40,
+            "cost": [100.0 + i % 7 for i in range(80)],
+        }
+    )
+    frame.pivot_table(index="region", columns="sex", values="cost", aggfunc="mean").to_csv(outbox / "means.csv")
+    contributor_table(frame, ["region", "sex"], "cost").to_csv(outbox / "means.counts.csv")
+    request = await ask(workflow, FileAsk("means.csv", "statistics", "means.counts.csv"))
+    [pinned] = request.files
+    assert pinned.verdict.value == "pass", pinned.report
+    assert pinned.counts_sha256 == hashlib.sha256((outbox / "means.counts.csv").read_bytes()).hexdigest()
+    assert workflow.blobs.get(pinned.counts_sha256) == (outbox / "means.counts.csv").read_bytes()
+    await workflow.decide("oscar", request.id, "means.csv", FileDecision.APPROVE, "")
+    await workflow.change_status("oscar", request.id, RequestStatus.RELEASED)
+    release_dir = layout.release_dir("alpha", request.id)
+    assert sorted(p.name for p in (release_dir / "files").iterdir()) == ["means.csv"]
+    record = json.loads((release_dir / RECORD_NAME).read_text(encoding="utf-8"))
+    assert record["files"][0]["counts"] == {"path": "means.counts.csv", "sha256": pinned.counts_sha256}
