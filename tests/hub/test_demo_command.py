@@ -1,4 +1,4 @@
-"""`bulle demo` (what `make demo` runs), end to end, and its Ctrl-C."""
+"""`bulle demo` (what `make demo` runs), end to end with the airlock tour, and its Ctrl-C."""
 
 from __future__ import annotations
 
@@ -30,6 +30,33 @@ def processes_working_in(folder: Path) -> list[int]:
     return found
 
 
+def export_a_table_through_the_airlock(alice: HubClient, oscar: HubClient) -> None:
+    """The demo's airlock tour: alice asks from her bubble, oscar approves and releases, alice downloads."""
+    bubble = "/user/alice/psy-cohort-notebook"
+    headers = {"X-XSRFToken": alice.session.cookies.get("_xsrf", path=f"{bubble}/") or ""}
+    table = "age_band,F,M\n18-39,120,95\n40-64,210,180\n"
+    written = alice.session.put(
+        alice.url(f"{bubble}/api/contents/outbox/ages.csv"),
+        json={"type": "file", "format": "text", "content": table},
+        headers=headers,
+        timeout=30,
+    )
+    assert written.status_code in (200, 201), written.text
+    asked = alice.session.post(
+        alice.url(f"{bubble}/bulle/airlock/requests"),
+        json={"justification": "Table 1", "files": [{"path": "ages.csv", "kind": "frequency"}]},
+        headers=headers,
+        timeout=60,
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    body = {"file": "ages.csv", "decision": "approve"}
+    assert oscar.api("POST", f"/bulle/airlock/requests/{request_id}/decisions", body).status_code == 200
+    released = oscar.api("POST", f"/bulle/airlock/requests/{request_id}/status", {"status": "released"})
+    assert released.json()["status"] == "released", released.text
+    assert alice.get(f"/hub/airlock/requests/{request_id}/released/ages.csv").text == table
+
+
 def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(traversable_tmp: Path) -> None:
     state = traversable_tmp / "demo-state"
     port = free_port()
@@ -58,6 +85,9 @@ def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(tra
         alice.wait_ready("alice", "psy-cohort-notebook")
         assert alice.get("/user/alice/psy-cohort-notebook/lab").status_code == 200
         assert processes_working_in(state / "projects"), "the bubble should be running in the demo's workspace"
+        oscar = HubClient(shell)
+        assert oscar.login("oscar", passwords["oscar"]).url.endswith("/hub/home")
+        export_a_table_through_the_airlock(alice, oscar)
     finally:
         demo.send_signal(signal.SIGINT)
         returncode = demo.wait(60)
