@@ -34,6 +34,7 @@ from bulle import audit
 from bulle.airlock import Kind, Verdict, check_output
 from bulle.audit.store import open_engine
 from bulle.policies import DisclosureRules, Policy, PolicyDenied, check_user_can_export
+from bulle.policies.units import format_memory
 from bulle.state import StateLayout
 
 from . import events, store
@@ -315,7 +316,11 @@ class ExportWorkflow(LoggingConfigurable):
             except OutboxPathRefused as refused:
                 raise deny(refused.rule, str(refused)) from None
             if not read.file.complete:
-                raise deny("file-size", f"the file is {read.file.size:,} bytes, over the platform's cap on exports")
+                raise deny(
+                    "file-size",
+                    f"the file is {read.file.size:,} bytes, over the project's cap of "
+                    f"{format_memory(rules.max_file_size)} on exports (max_file_size)",
+                )
             if not read.complete:
                 raise deny("file-size", f"the counts file is over {MAX_COUNTS_BYTES:,} bytes")
             if ask.path in claimed and claimed[ask.path] != read.file.sha256:

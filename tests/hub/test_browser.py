@@ -119,6 +119,15 @@ def test_researcher_requests_an_export_from_the_file_browser(
         request_id = submitted.get_attribute("data-request")
         page.screenshot(path=str(tmp_path / "requested.png"))
         assert "automated checks say pass" in submitted.inner_text()
+        dialog.get_by_role("button", name="Ok").click()
+
+        # The palette's "Export requests" lists it, with its status.
+        page.keyboard.press("Control+Shift+C")
+        page.keyboard.type("Export requests")
+        page.keyboard.press("Enter")
+        row = page.locator(f".bulle-airlock-panel tr[data-request='{request_id}']")
+        row.wait_for(timeout=30_000)
+        assert row.get_attribute("data-status") == "submitted"
     finally:
         page.close()
 
