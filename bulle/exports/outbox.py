@@ -66,6 +66,7 @@ class OutboxFile:
 
     @property
     def complete(self) -> bool:
+        """Whether ``content`` is the whole file (reading stops after ``max_bytes`` + 1 bytes)."""
         return len(self.content) == self.size
 
 

@@ -29,11 +29,6 @@ class OutboxOutput:
     file: OutboxFile
     counts: OutboxFile | None
 
-    @property
-    def complete(self) -> bool:
-        """Whether every byte was read (a file over the size cap is read only that far)."""
-        return self.file.complete and (self.counts is None or self.counts.complete)
-
 
 def read_output(work_dir: Path, ask: FileAsk, max_bytes: int) -> OutboxOutput:
     """The file ``ask`` names in ``work_dir``'s outbox; :class:`OutboxPathRefused` when it cannot be read there."""

@@ -315,13 +315,13 @@ class ExportWorkflow(LoggingConfigurable):
                 read = read_output(work_dir, ask, rules.max_file_size)
             except OutboxPathRefused as refused:
                 raise deny(refused.rule, str(refused)) from None
-            if not read.file.complete:
+            if read.file.size > rules.max_file_size:
                 raise deny(
                     "file-size",
                     f"the file is {read.file.size:,} bytes, over the project's cap of "
                     f"{format_memory(rules.max_file_size)} on exports (max_file_size)",
                 )
-            if not read.complete:
+            if read.counts is not None and read.counts.size > MAX_COUNTS_BYTES:
                 raise deny("file-size", f"the counts file is over {MAX_COUNTS_BYTES:,} bytes")
             if ask.path in claimed and claimed[ask.path] != read.file.sha256:
                 raise deny(

@@ -2,7 +2,8 @@
 
 Users: ``alice`` (researcher in ``alpha``), ``carl`` (output checker *and*
 member of ``alpha``), ``oscar`` and ``olga`` (output checkers of no
-project), ``bob`` (researcher in ``beta``), ``ada`` (administrator).
+project), ``bob`` (researcher in ``beta``), ``ada`` (administrator). Every project
+caps exports at 1M (``max_file_size``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ members:
 {members}
 profiles: [notebook]
 quotas: {{cpu: 4, memory: 4G}}
+airlock: {{max_file_size: 1M}}
 """
 
 

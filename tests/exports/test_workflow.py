@@ -329,3 +329,20 @@ async def test_a_statistics_table_is_checked_with_its_counts_file_which_is_never
     assert sorted(p.name for p in (release_dir / "files").iterdir()) == ["means.csv"]
     record = json.loads((release_dir / RECORD_NAME).read_text(encoding="utf-8"))
     assert record["files"][0]["counts"] == {"path": "means.counts.csv", "sha256": pinned.counts_sha256}
+
+
+@pytest.mark.parametrize(
+    ("size", "refused"), [(1024**2, False), (1024**2 + 1, True)], ids=["at-the-cap", "over-the-cap"]
+)
+async def test_a_file_over_the_projects_size_cap_is_not_taken(
+    workflow: ExportWorkflow, outbox: Path, size: int, refused: bool
+) -> None:
+    (outbox / "notes.txt").write_bytes(b"a" * size)
+    if not refused:
+        request = await ask(workflow, FileAsk("notes.txt", "text"))
+        assert request.files[0].size == size
+        return
+    with pytest.raises(ExportDenied) as denied:
+        await ask(workflow, FileAsk("notes.txt", "text"))
+    assert denied.value.rule == "file-size"
+    assert "over the project's cap of 1M" in str(denied.value)
