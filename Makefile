@@ -71,8 +71,8 @@ $(LAB_SOURCE)/node_modules/.installed: $(LAB_SOURCE)/package.json $(LAB_SOURCE)/
 
 $(LAB_BUILD)/package.json: $(LAB_SOURCE)/node_modules/.installed $(wildcard $(LAB_SOURCE)/src/*.js $(LAB_SOURCE)/style/*.css) $(VENV)/.installed
 	rm -rf $(LAB_BUILD)
-	cd $(LAB_SOURCE) && node node_modules/@jupyterlab/builder/lib/build-labextension.js \
-		--core-path "$$($(CURDIR)/$(BIN)/python -c 'import jupyterlab, pathlib; print(pathlib.Path(jupyterlab.__file__).parent / "staging")')" .
+	core="$$($(abspath $(BIN)/python) -c 'import jupyterlab, pathlib; print(pathlib.Path(jupyterlab.__file__).parent / "staging")')" \
+		&& cd $(LAB_SOURCE) && node node_modules/@jupyterlab/builder/lib/build-labextension.js --core-path "$$core" .
 
 $(LAB_INSTALLED)/package.json: $(LAB_BUILD)/package.json
 	rm -rf $(LAB_INSTALLED)
