@@ -224,7 +224,7 @@ def extract_project(settings: Warehouse, policy_dir: Path, project_id: str, now:
             project_id, key.key_id, [(p.name, p.grant.table, p.sha256, p.snapshot_id) for p in planned]
         )
         with versions.extraction_lock():
-            versions.collect()
+            earlier = versions.collect()
             previous = versions.current()
             run = ExtractRun(project_id, "unchanged", previous, previous, digest, key.key_id)
             current = _current_manifest(versions)
@@ -236,7 +236,7 @@ def extract_project(settings: Warehouse, policy_dir: Path, project_id: str, now:
                 versions.publish(name)
                 run.status, run.version, run.tables = "created", name, list(manifest.tables)
             collected = versions.collect()
-            run.removed, run.kept = collected.removed, collected.in_use
+            run.removed, run.kept = earlier.removed + collected.removed, collected.in_use
     return run
 
 

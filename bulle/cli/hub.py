@@ -135,10 +135,18 @@ def demo(state_dir: Path, bind_url: str, insecure_no_sandbox: bool, jupyterhub_a
 
 
 def prepare_demo_warehouse(layout: StateLayout, policy_dir: Path) -> None:
-    """Generate the demo's synthetic sources and load them into the warehouse, on the first start only."""
+    """Generate the demo's synthetic sources and load them into the warehouse (first start only), then
+    extract each project's grants for its bubbles (a no-op when neither the grants nor the data changed)."""
+    from bulle.policies import load_policy
+    from bulle.warehouse.demo import demo_settings
     from bulle.warehouse.demo import prepare_demo_warehouse as prepare
 
+    from .extract import run_extracts
+
     prepare(layout, policy_dir, echo=click.echo)
+    projects = [p.id for p in load_policy(policy_dir).projects.values() if p.grants]
+    if not run_extracts(demo_settings(layout), policy_dir, projects, None):
+        raise click.ClickException("the demo's projects could not be extracted; see above")
 
 
 def ensure_demo_accounts(layout: StateLayout) -> dict[str, str]:
