@@ -13,6 +13,7 @@ from bulle.policies import PolicyInvalid
 
 from .account import state_option
 from .audit import database_url, db_option
+from .options import policy_option
 from .warehouse import EXIT_FAILED, EXIT_INVALID, _fail, _settings, config_option
 
 if TYPE_CHECKING:
@@ -51,14 +52,7 @@ def run_extracts(
 
 
 @click.command()
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder holding projects/<id>.yaml and sources/ (env BULLE_POLICY_DIR).",
-)
+@policy_option("holding projects/<id>.yaml and sources/")
 @state_option
 @config_option
 @db_option

@@ -16,6 +16,8 @@ from bulle.demo import DEMO_USERS, write_demo_policy
 from bulle.hub.accounts import set_password
 from bulle.state import StateLayout
 
+from .options import policy_option
+
 DEMO_BIND_URL = "http://127.0.0.1:8000"
 
 
@@ -50,14 +52,7 @@ def run_hub(
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder (env BULLE_POLICY_DIR).",
-)
+@policy_option()
 @click.option(
     "--state",
     "state_dir",

@@ -15,6 +15,7 @@ from rich.table import Table as RichTable
 from bulle.policies import PolicyInvalid
 
 from .account import state_option
+from .options import policy_option
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -40,14 +41,7 @@ def _fail(message: str, status: int = EXIT_FAILED) -> None:
 
 
 @click.command()
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder holding sources/<name>.yaml (env BULLE_POLICY_DIR).",
-)
+@policy_option("holding sources/<name>.yaml")
 @state_option
 @config_option
 @click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
@@ -132,14 +126,7 @@ def history_command(state_dir: Path, configs: tuple[Path, ...], table: str) -> N
 
 
 @warehouse.command("shapes")
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder: its sources say which columns hold pseudonyms (env BULLE_POLICY_DIR).",
-)
+@policy_option("whose sources say which columns hold pseudonyms")
 @state_option
 @config_option
 @click.argument("tables", nargs=-1)

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bulle.policies.identifiers import KNOWN_DIRECT_IDENTIFIERS
 from bulle.state import StateLayout
 from bulle.warehouse.config import Warehouse
 from bulle.warehouse.extract import ExtractRun, extract_project
@@ -64,6 +65,12 @@ BETA_GRANTS = """\
     masks: {ben_res_dpt: "truncate:1"}
 """
 
+#: Every SNDS direct identifier treated: pseudonymised, or dropped when it is a name.
+SNDS_IDENTIFIERS = ["identifiers:"] + [
+    f"  {column}: {'drop' if column.endswith('_NOM') else 'pseudonymise'}"
+    for column in KNOWN_DIRECT_IDENTIFIERS["snds"]
+]
+
 SOURCES = {
     "ehr": """\
 name: ehr
@@ -88,20 +95,8 @@ location: {data}/snds
 namespace: snds
 tables:
   - {{files: "IR_BEN_R*.csv", table: ir_ben_r}}
-identifiers:
-  BEN_NIR_PSA: pseudonymise
-  BEN_NIR_ANO: pseudonymise
-  BEN_NIR_IDT: pseudonymise
-  BEN_IDT_ANO: pseudonymise
-  ASS_NIR_ANO: pseudonymise
-  NIR_ANO_17: pseudonymise
-  NIR_ANO_MAM: pseudonymise
-  NUM_ENQ: pseudonymise
-  DCD_IDT_ENC: pseudonymise
-  TRS_ACP_NOM: drop
-  TRS_CDR_NOM: drop
-  BEN_RES_COM: {{generalise: department}}
-""",
+"""
+    + "".join(f"{line}\n" for line in SNDS_IDENTIFIERS),
 }
 
 
