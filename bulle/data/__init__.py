@@ -98,19 +98,17 @@ def tables(environ: Mapping[str, str] | None = None) -> list[TableInfo]:
     return [TableInfo(name, name, tuple(columns), None, None) for name, columns in found.items()]
 
 
-def connect(environ: Mapping[str, str] | None = None) -> Any:
-    """A read-only connection to the project's granted tables, recorded in the audit trail.
+def record_connection(env: Mapping[str, str]) -> Manifest | None:
+    """Record, before opening it, a connection of this bubble to its data; the extract's manifest when embedded.
 
-    Embedded: a ``duckdb.DuckDBPyConnection`` with one view per granted table.
-    Production: a ``trino.dbapi.Connection`` as the project principal. Raises
-    :class:`DataAccessProblem` when the bubble has no data, and
+    Raises :class:`DataAccessProblem` when the bubble has no data and
     :class:`~bulle.data.record.NotRecorded` when the hub did not record the
-    connection (nothing is opened then).
+    connection. Outside a bubble nothing is sent.
     """
     from .record import BubbleContext, connected_event, send_record
 
-    env = _environment(environ)
     context = BubbleContext.from_environment(env)
+    manifest = None
     if _backend(env) == "trino":
         parameters = connection_parameters(env)
         details: dict[str, Any] = {
@@ -120,19 +118,32 @@ def connect(environ: Mapping[str, str] | None = None) -> Any:
             "schema": parameters["schema"],
             "principal": parameters["user"],
         }
-        if context is not None:
-            send_record(context, connected_event(context, details, dt.datetime.now(dt.UTC)))
+    else:
+        manifest = _manifest(env)
+        details = {
+            "backend": "duckdb",
+            "version": manifest.version,
+            "plan_sha256": manifest.plan_sha256,
+            "tables": [{"name": t.name, "snapshot_id": t.snapshot_id} for t in manifest.tables],
+        }
+    if context is not None:
+        send_record(context, connected_event(context, details, dt.datetime.now(dt.UTC)))
+    return manifest
+
+
+def connect(environ: Mapping[str, str] | None = None) -> Any:
+    """A read-only connection to the project's granted tables, recorded in the audit trail.
+
+    Embedded: a ``duckdb.DuckDBPyConnection`` with one view per granted table.
+    Production: a ``trino.dbapi.Connection`` as the project principal. Raises
+    :class:`DataAccessProblem` when the bubble has no data, and
+    :class:`~bulle.data.record.NotRecorded` when the hub did not record the
+    connection (nothing is opened then).
+    """
+    env = _environment(environ)
+    manifest = record_connection(env)
+    if manifest is None:
         return connect_trino(env)
     from .embedded import open_extract
 
-    folder = extract_dir(env)
-    manifest = read_manifest(folder)
-    details = {
-        "backend": "duckdb",
-        "version": manifest.version,
-        "plan_sha256": manifest.plan_sha256,
-        "tables": [{"name": t.name, "snapshot_id": t.snapshot_id} for t in manifest.tables],
-    }
-    if context is not None:
-        send_record(context, connected_event(context, details, dt.datetime.now(dt.UTC)))
-    return open_extract(folder, manifest)
+    return open_extract(extract_dir(env), manifest)

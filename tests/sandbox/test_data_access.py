@@ -27,7 +27,7 @@ from bulle.warehouse.config import Warehouse
 from bulle.warehouse.ingest import ingest
 from bulle.warehouse.synth import write_omop, write_snds
 from tests.data.extracts import ALPHA_GRANTS, BETA_GRANTS, PATIENTS, SECRET, SOURCES
-from tests.hub.conftest import PASSWORDS, make_state
+from tests.hub.conftest import make_state
 from tests.hub.hubprocess import HubClient, HubProcess
 
 from .conftest import start_bubble, write_sandbox_policy
@@ -78,27 +78,12 @@ def settings(traversable_tmp: Path) -> tuple[Path, Warehouse]:
 
 
 @pytest.fixture(scope="module")
-def data_hub(settings: tuple[Path, Warehouse]) -> Iterator[HubProcess]:
+def sandbox_hub(settings: tuple[Path, Warehouse]) -> Iterator[HubProcess]:
+    """This module's hub (the conftest's ``alice`` and ``bob`` log in to it)."""
     policy_dir, warehouse = settings
     hub = HubProcess(policy_dir, warehouse.layout.root).start()
     yield hub
     hub.stop()
-
-
-def login(hub: HubProcess, user: str) -> HubClient:
-    client = hub.client()
-    assert client.login(user, PASSWORDS[user]).url.endswith("/hub/home")
-    return client
-
-
-@pytest.fixture(scope="module")
-def alice(data_hub: HubProcess) -> HubClient:
-    return login(data_hub, "alice")
-
-
-@pytest.fixture(scope="module")
-def bob(data_hub: HubProcess) -> HubClient:
-    return login(data_hub, "bob")
 
 
 def probe(client: HubClient, user: str, server: str, code: str = PROBE) -> object:
