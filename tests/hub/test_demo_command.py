@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sandbox.kernel import KernelSession
+
 from .hubprocess import HubClient, HubProcess, free_port
 
 pytestmark = pytest.mark.integration
@@ -28,6 +30,16 @@ def processes_working_in(folder: Path) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def count_in_notebook(client: HubClient, user: str, server: str, table: str) -> object:
+    """Rows of ``table`` as notebook code in the bubble sees them through ``bulle.data.connect()``."""
+    kernel = KernelSession(client, user, server)
+    try:
+        code = f"from bulle.data import connect\nprint(connect().sql('SELECT count(*) FROM {table}').fetchone()[0])"
+        return kernel.probe(code)
+    finally:
+        kernel.close()
 
 
 def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(traversable_tmp: Path) -> None:
@@ -58,6 +70,16 @@ def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(tra
         alice.wait_ready("alice", "psy-cohort-notebook")
         assert alice.get("/user/alice/psy-cohort-notebook/lab").status_code == 200
         assert processes_working_in(state / "projects"), "the bubble should be running in the demo's workspace"
+        assert "psy-cohort: extracted v1" in printed
+        assert "snds-cardio: extracted v1" in printed
+        assert count_in_notebook(alice, "alice", "psy-cohort-notebook", "omop_person") == 200
+
+        bob = HubClient(shell)
+        assert bob.login("bob", passwords["bob"]).url.endswith("/hub/home")
+        assert bob.get("/hub/spawn/bob/snds-cardio-notebook", allow_redirects=False).status_code == 302
+        bob.wait_ready("bob", "snds-cardio-notebook")
+        assert bob.get("/user/bob/snds-cardio-notebook/lab").status_code == 200
+        assert count_in_notebook(bob, "bob", "snds-cardio-notebook", "snds_ir_ben_r") == 200
     finally:
         demo.send_signal(signal.SIGINT)
         returncode = demo.wait(60)
