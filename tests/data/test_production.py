@@ -7,6 +7,7 @@ TLS by default, the JWT from the file the deployment mounts.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ from trino.auth import JWTAuthentication
 
 from bulle.data import DataAccessProblem
 from bulle.data.production import connection_parameters, trino_environment
+from bulle.demo import write_demo_policy
+from bulle.policies import load_policy
+from bulle.spawner.bubble import make_bubble
+from bulle.spawner.local import LocalBubbleSpawner
+from bulle.state import StateLayout
 
 
 def test_the_bubble_environment_names_the_project_principal_and_schema() -> None:
@@ -59,3 +65,14 @@ def test_a_bubble_missing_its_trino_settings_is_told_which() -> None:
     del env["BULLE_TRINO_USER"], env["BULLE_TRINO_SCHEMA"]
     with pytest.raises(DataAccessProblem, match="BULLE_TRINO_SCHEMA, BULLE_TRINO_USER are not set"):
         connection_parameters(env)
+
+
+def test_the_spawner_gives_bubbles_trino_only_when_configured(tmp_path: Path) -> None:
+    write_demo_policy(tmp_path / "policy", dt.date(2026, 11, 25))
+    now = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+    bubble = make_bubble(load_policy(tmp_path / "policy"), StateLayout(tmp_path), "bob", "snds-cardio", "notebook", now)
+    assert LocalBubbleSpawner().data_environment(bubble) == {}, "embedded: the extract is pinned at launch"
+    spawner = LocalBubbleSpawner(trino_url="https://trino.internal:8443")
+    assert spawner.data_environment(bubble) == trino_environment(
+        "https://trino.internal:8443", "projects", "bob", "snds-cardio"
+    )
