@@ -77,8 +77,8 @@ def _manifest(env: Mapping[str, str]) -> Manifest:
 def tables(environ: Mapping[str, str] | None = None) -> list[TableInfo]:
     """The tables the project was granted, with their columns and the snapshot they come from.
 
-    In production the columns are Trino's (``information_schema``) and the
-    snapshot is the one each view pins, if any (None: the current one).
+    In production the columns are Trino's (``information_schema``, read through a
+    recorded :func:`connect`) and the snapshot is unknown to the bubble (None).
     """
     env = _environment(environ)
     if _backend(env) == "duckdb":
@@ -86,7 +86,7 @@ def tables(environ: Mapping[str, str] | None = None) -> list[TableInfo]:
             TableInfo(t.name, t.table, tuple((c.name, c.type) for c in t.columns), t.snapshot_id, t.rows)
             for t in _manifest(env).tables
         ]
-    cursor = connect_trino(env).cursor()
+    cursor = connect(env).cursor()
     cursor.execute(
         "SELECT table_name, column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
