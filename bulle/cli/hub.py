@@ -16,6 +16,8 @@ from bulle.demo import DEMO_USERS, write_demo_policy
 from bulle.hub.accounts import set_password
 from bulle.state import StateLayout
 
+from .trail import tool_trail
+
 DEMO_BIND_URL = "http://127.0.0.1:8000"
 
 
@@ -137,8 +139,11 @@ def demo(state_dir: Path, bind_url: str, insecure_no_sandbox: bool, jupyterhub_a
 def prepare_demo_warehouse(layout: StateLayout, policy_dir: Path) -> None:
     """Generate the demo's synthetic sources and load them into the warehouse, on the first start only."""
     from bulle.warehouse.demo import prepare_demo_warehouse as prepare
+    from bulle.warehouse.events import ingested
 
-    prepare(layout, policy_dir, echo=click.echo)
+    with tool_trail(layout.root, None, create=True) as trail:
+        for report in prepare(layout, policy_dir, echo=click.echo):
+            trail.record(ingested(report, "system:demo", dt.datetime.now(dt.UTC))).wait(timeout=60)
 
 
 def ensure_demo_accounts(layout: StateLayout) -> dict[str, str]:
