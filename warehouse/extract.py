@@ -67,6 +67,7 @@ from .catalog import open_catalog
 from .commit import KEY_ID_PROPERTY
 from .config import Warehouse
 from .duck import connect
+from .events import extract_failed, extracted
 from .pseudonym import PseudonymKey
 from .shapes import ShapeProblem, load_table, warehouse_shapes
 
@@ -357,58 +358,6 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# -- the audit record ---------------------------------------------------------
-
-
-def extracted_event(run: ExtractRun, actor: str, now: dt.datetime) -> audit.Event:
-    return audit.make_event(
-        "data.extracted",
-        actor=actor,
-        time=now,
-        project=run.project,
-        object=run.version,
-        details={
-            "status": run.status,
-            "version": run.version,
-            "previous": run.previous,
-            "plan_sha256": run.plan_sha256,
-            "pseudonym_key_id": run.key_id,
-            "tables": [
-                {
-                    "name": t.name,
-                    "table": t.table,
-                    "grant_sha256": t.grant_sha256,
-                    "snapshot_id": t.snapshot_id,
-                    "rows": t.rows,
-                }
-                for t in run.tables
-            ],
-            "removed": list(run.removed),
-            "kept": list(run.kept),
-        },
-    )
-
-
-def failed_event(project_id: str, current: str | None, error: str, actor: str, now: dt.datetime) -> audit.Event:
-    return audit.make_event(
-        "data.extracted",
-        actor=actor,
-        time=now,
-        outcome="deny",
-        project=project_id,
-        object=current,
-        details={
-            "status": "failed",
-            "version": current,
-            "previous": current,
-            "error": error[:2000],
-            "tables": [],
-            "removed": [],
-            "kept": [],
-        },
-    )
-
-
 def recorded_extract(
     settings: Warehouse,
     policy_dir: Path,
@@ -422,9 +371,9 @@ def recorded_extract(
         run = extract_project(settings, policy_dir, project_id, clock())
     except Exception as exc:
         current = ExtractVersions(settings.layout.data_dir(project_id)).current()
-        trail.record(failed_event(project_id, current, str(exc) or type(exc).__name__, actor, clock())).wait(60)
+        trail.record(extract_failed(project_id, current, str(exc) or type(exc).__name__, actor, clock())).wait(60)
         raise
-    trail.record(extracted_event(run, actor, clock())).wait(60)
+    trail.record(extracted(run, actor, clock())).wait(60)
     return run
 
 

@@ -54,6 +54,7 @@ EVENT_TYPES: Mapping[str, int] = MappingProxyType(
         "audit.viewed": 1,
         "audit.exported": 1,
         "audit.write-refused": 1,
+        "warehouse.ingested": 1,
         "data.extracted": 1,
         "data.connected": 1,
     }

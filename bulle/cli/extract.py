@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from bulle.audit.store import AuditStoreError
 from bulle.policies import PolicyInvalid
 
 from .account import state_option
-from .audit import database_url, db_option
 from .options import policy_option
+from .trail import db_option, tool_actor, tool_trail
 from .warehouse import EXIT_FAILED, EXIT_INVALID, _fail, _settings, config_option
 
 if TYPE_CHECKING:
+    from bulle.audit import AuditTrail
     from bulle.warehouse.config import Warehouse
 
 
@@ -24,30 +25,23 @@ def run_extracts(
     settings: Warehouse,
     policy_dir: Path,
     projects: Sequence[str],
-    db_url: str | None,
+    trail: AuditTrail,
+    actor: str,
     echo: Callable[[str], None] = click.echo,
 ) -> bool:
-    """Extract each project, recording each run in the trail; whether all of them succeeded."""
-    from bulle import audit
+    """Extract each project, recording each run in ``trail``; whether all of them succeeded."""
     from bulle.warehouse.extract import ExtractProblem, describe, recorded_extract
     from bulle.warehouse.pseudonym import KeyProblem
 
-    layout = settings.layout
-    key = layout.audit_signing_key
     ok = True
-    with audit.open_trail(
-        database_url(layout, db_url),
-        signing_key_file=key if key.exists() else None,
-        checkpoint_file=layout.audit_checkpoints if key.exists() else None,
-    ) as trail:
-        for project in projects:
-            try:
-                run = recorded_extract(settings, policy_dir, project, trail, f"os:{getpass.getuser()}")
-            except (ExtractProblem, KeyProblem) as problem:
-                echo(f"bulle extract: {project}: {problem}; the current extract is unchanged")
-                ok = False
-                continue
-            echo(describe(run))
+    for project in projects:
+        try:
+            run = recorded_extract(settings, policy_dir, project, trail, actor)
+        except (ExtractProblem, KeyProblem) as problem:
+            echo(f"bulle extract: {project}: {problem}; the current extract is unchanged")
+            ok = False
+            continue
+        echo(describe(run))
     return ok
 
 
@@ -73,7 +67,11 @@ def extract(
     """
     settings = _settings(configs, state_dir)
     try:
-        ok = run_extracts(settings, policy_dir, projects, db_url)
+        with tool_trail(state_dir, db_url, create=True) as trail:
+            ok = run_extracts(settings, policy_dir, projects, trail, tool_actor())
+    except AuditStoreError as exc:
+        _fail(f"the audit trail cannot be opened, so nothing was extracted: {exc}")
+        return
     except PolicyInvalid as invalid:
         for error in invalid.errors:
             click.echo(f"{policy_dir / error.file}:{error.line}: {error.key}: {error.message}", err=True)

@@ -17,8 +17,10 @@ from bulle.hub.accounts import set_password
 from bulle.state import StateLayout
 
 from .options import policy_option
+from .trail import tool_trail
 
 DEMO_BIND_URL = "http://127.0.0.1:8000"
+DEMO_ACTOR = "system:demo"  # who the demo's ingests and extracts are recorded as
 
 
 INSECURE_HELP = (
@@ -135,13 +137,16 @@ def prepare_demo_warehouse(layout: StateLayout, policy_dir: Path) -> None:
     from bulle.policies import load_policy
     from bulle.warehouse.demo import demo_settings
     from bulle.warehouse.demo import prepare_demo_warehouse as prepare
+    from bulle.warehouse.events import ingested
 
     from .extract import run_extracts
 
-    prepare(layout, policy_dir, echo=click.echo)
-    projects = [p.id for p in load_policy(policy_dir).projects.values() if p.grants]
-    if not run_extracts(demo_settings(layout), policy_dir, projects, None):
-        raise click.ClickException("the demo's projects could not be extracted; see above")
+    with tool_trail(layout.root, None, create=True) as trail:
+        for report in prepare(layout, policy_dir, echo=click.echo):
+            trail.record(ingested(report, DEMO_ACTOR, dt.datetime.now(dt.UTC))).wait(timeout=60)
+        projects = [p.id for p in load_policy(policy_dir).projects.values() if p.grants]
+        if not run_extracts(demo_settings(layout), policy_dir, projects, trail, DEMO_ACTOR):
+            raise click.ClickException("the demo's projects could not be extracted; see above")
 
 
 def ensure_demo_accounts(layout: StateLayout) -> dict[str, str]:

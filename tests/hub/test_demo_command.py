@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bulle import audit
+from bulle.audit.store import RecordFilter, find_records
+from bulle.state import StateLayout
+from bulle.warehouse.demo import DEMO_SOURCES
 from tests.sandbox.kernel import KernelSession
 
 from .hubprocess import HubClient, HubProcess, free_port
@@ -85,3 +89,17 @@ def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(tra
         returncode = demo.wait(60)
     assert returncode == 0, log.read_text()[-3000:]
     assert processes_working_in(state / "projects") == []
+    with audit.open_trail(f"sqlite:///{StateLayout(state).hub_db}") as trail, trail.reading() as conn:
+        loads = find_records(conn, trail.tables, RecordFilter(types=("warehouse.ingested",)))
+        extracts = find_records(conn, trail.tables, RecordFilter(types=("data.extracted",)))
+        connections = find_records(conn, trail.tables, RecordFilter(types=("data.connected",)))
+    assert sorted(r.event["object"] for r in loads) == sorted(DEMO_SOURCES), "each demo load is in the audit trail"
+    assert {r.event["actor"] for r in loads} == {"system:demo"}
+    assert sorted((r.event["project"], r.event["object"], r.event["actor"]) for r in extracts) == [
+        ("psy-cohort", "v1", "system:demo"),
+        ("snds-cardio", "v1", "system:demo"),
+    ]
+    assert sorted((r.event["actor"], r.event["project"]) for r in connections) == [
+        ("alice", "psy-cohort"),
+        ("bob", "snds-cardio"),
+    ]

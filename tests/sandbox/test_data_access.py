@@ -21,6 +21,7 @@ import pytest
 from bulle import audit
 from bulle.audit.store import RecordFilter, find_records
 from bulle.cli.extract import run_extracts
+from bulle.cli.trail import tool_trail
 from bulle.data.versions import ExtractVersions
 from bulle.state import StateLayout
 from bulle.warehouse.config import Warehouse
@@ -52,6 +53,12 @@ print(json.dumps({
 """
 
 
+def extract(warehouse: Warehouse, policy_dir: Path, projects: list[str]) -> bool:
+    """``bulle extract`` of ``projects``, recorded in the state folder's trail as the command does."""
+    with tool_trail(warehouse.layout.root, None, create=True) as trail:
+        return run_extracts(warehouse, policy_dir, projects, trail, "os:test", echo=lambda _: None)
+
+
 def write_policy(directory: Path, today: dt.date) -> None:
     write_sandbox_policy(directory, today)
     for project, grants in GRANTS.items():
@@ -73,7 +80,7 @@ def settings(traversable_tmp: Path) -> tuple[Path, Warehouse]:
     warehouse = Warehouse(state_dir=str(state_dir), pseudonym_key_file=str(key_file))
     for source in SOURCES:
         assert ingest(warehouse, policy_dir, source).committed
-    assert run_extracts(warehouse, policy_dir, list(GRANTS), None, echo=lambda _: None)
+    assert extract(warehouse, policy_dir, list(GRANTS))
     return policy_dir, warehouse
 
 
@@ -189,14 +196,14 @@ def test_a_running_bubble_keeps_its_version_until_it_stops(alice: HubClient, set
     policy_dir, warehouse = settings
     project = policy_dir / "projects" / "psy-cohort.yaml"
     project.write_text(project.read_text().replace("= 8507", "= 8532"), encoding="utf-8")
-    assert run_extracts(warehouse, policy_dir, ["psy-cohort"], None, echo=lambda _: None)
+    assert extract(warehouse, policy_dir, ["psy-cohort"])
     versions = ExtractVersions(warehouse.layout.data_dir("psy-cohort"))
     assert (versions.current(), versions.names()) == ("v2", ["v1", "v2"])
     still = probe(alice, "alice", "psy-cohort-notebook")
     assert isinstance(still, dict)
     assert still["version"] == "v1", "a running bubble reads the version it started with"
     alice.stop_server("alice", "psy-cohort-notebook")
-    assert run_extracts(warehouse, policy_dir, ["psy-cohort"], None, echo=lambda _: None)
+    assert extract(warehouse, policy_dir, ["psy-cohort"])
     assert versions.names() == ["v2"]
     start_bubble(alice, "alice", "psy-cohort-notebook")
     after = probe(alice, "alice", "psy-cohort-notebook")
