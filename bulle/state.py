@@ -10,8 +10,10 @@
           work/                   0750  root:bulleprj-<project>
             <user>/               0700  bulle-<user>: the member's workspace
           shared/                 2770  root:bulleprj-<project>: shared by members
-          data/                   0750  root:bulleprj-<project>: the project's data extract,
-                                        mounted read-only in its bubbles
+          data/                   0750  root:bulleprj-<project>: the project's data extract, in
+                                        versions v<N>/ and a link current -> v<N> (see
+                                        bulle.data.versions); a bubble mounts, read-only,
+                                        the version current when it started
       warehouse/                  0700  the Iceberg warehouse (data stewards only)
         catalog.sqlite                    the embedded Iceberg catalog
         data/                             table data and metadata

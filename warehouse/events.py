@@ -1,4 +1,4 @@
-"""Audit events of the warehouse: each ingest run, loaded, unchanged, refused.
+"""Audit events of the warehouse: each ingest run (loaded, unchanged, refused) and each extraction.
 
 Pure builders from the load report; the caller (``bulle ingest``, the demo)
 records what they return in the audit trail. Problems that made a run fail
@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bulle.audit import Event, make_event
 
 from .report import LoadReport
+
+if TYPE_CHECKING:
+    from .extract import ExtractRun
 
 MAX_POLICY_ERRORS = 20
 
@@ -82,5 +86,56 @@ def ingest_refused(source: str, errors: Sequence[str], actor: str, now: dt.datet
             "unchanged_files": 0,
             "problem_count": len(errors),
             "policy_errors": [e[:2000] for e in errors[:MAX_POLICY_ERRORS]],
+        },
+    )
+
+
+def extracted(run: ExtractRun, actor: str, now: dt.datetime) -> Event:
+    """The record of one extraction run that made a version, or found the current one unchanged."""
+    return make_event(
+        "data.extracted",
+        actor=actor,
+        time=now,
+        project=run.project,
+        object=run.version,
+        details={
+            "status": run.status,
+            "version": run.version,
+            "previous": run.previous,
+            "plan_sha256": run.plan_sha256,
+            "pseudonym_key_id": run.key_id,
+            "tables": [
+                {
+                    "name": t.name,
+                    "table": t.table,
+                    "grant_sha256": t.grant_sha256,
+                    "snapshot_id": t.snapshot_id,
+                    "rows": t.rows,
+                }
+                for t in run.tables
+            ],
+            "removed": list(run.removed),
+            "kept": list(run.kept),
+        },
+    )
+
+
+def extract_failed(project_id: str, current: str | None, error: str, actor: str, now: dt.datetime) -> Event:
+    """The record of an extraction that stopped on ``error``; the project's current version is unchanged."""
+    return make_event(
+        "data.extracted",
+        actor=actor,
+        time=now,
+        outcome="deny",
+        project=project_id,
+        object=current,
+        details={
+            "status": "failed",
+            "version": current,
+            "previous": current,
+            "error": error[:2000],
+            "tables": [],
+            "removed": [],
+            "kept": [],
         },
     )

@@ -55,11 +55,15 @@ EVENT_TYPES: Mapping[str, int] = MappingProxyType(
         "audit.exported": 1,
         "audit.write-refused": 1,
         "warehouse.ingested": 1,
+        "data.extracted": 1,
+        "data.connected": 1,
     }
 )
 
-#: Types a bubble's session recorder may send; the hub refuses any other from a bubble.
+#: Types a bubble's session recorder sends.
 RECORDER_TYPES = frozenset({"kernel.execute", "kernel.result", "terminal.input"})
+#: Types a bubble may send (the recorder's, and its data connections); the hub refuses any other from a bubble.
+BUBBLE_TYPES = RECORDER_TYPES | {"data.connected"}
 
 Outcome = Literal["allow", "deny"]
 

@@ -17,6 +17,7 @@ from bulle.audit import AuditTrail
 from bulle.policies import PolicyInvalid
 
 from .account import state_option
+from .options import policy_option
 from .trail import db_option, tool_actor, tool_trail
 
 EXIT_FAILED = 1
@@ -43,14 +44,7 @@ def _fail(message: str, status: int = EXIT_FAILED) -> None:
 
 
 @click.command()
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder holding sources/<name>.yaml (env BULLE_POLICY_DIR).",
-)
+@policy_option("holding sources/<name>.yaml")
 @state_option
 @config_option
 @db_option
@@ -166,6 +160,39 @@ def history_command(state_dir: Path, configs: tuple[Path, ...], table: str) -> N
             str(e.total_rows),
         )
     Console(width=200).print(view)
+
+
+@warehouse.command("shapes")
+@policy_option("whose sources say which columns hold pseudonyms")
+@state_option
+@config_option
+@click.argument("tables", nargs=-1)
+def shapes_command(policy_dir: Path, state_dir: Path, configs: tuple[Path, ...], tables: tuple[str, ...]) -> None:
+    """Print the shapes of TABLES (default: every table the policy grants) as YAML.
+
+    Columns and Trino types come from the catalog, pseudonym columns from the
+    sources that loaded the tables. `bulle policy compile --target trino
+    --tables FILE` reads this document.
+    """
+    from bulle.policies import load_policy
+    from bulle.warehouse.catalog import open_catalog
+    from bulle.warehouse.shapes import ShapeProblem, shapes_yaml, warehouse_shapes
+
+    try:
+        loaded = load_policy(policy_dir)
+    except PolicyInvalid as invalid:
+        for error in invalid.errors:
+            click.echo(f"{policy_dir / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        _fail("the policy has errors", EXIT_INVALID)
+        return
+    names = tables or tuple(g.table for p in loaded.projects.values() for g in p.grants)
+    try:
+        with open_catalog(_settings(configs, state_dir)) as catalog:
+            shapes = warehouse_shapes(catalog, loaded, names)
+    except ShapeProblem as exc:
+        _fail(str(exc))
+        return
+    click.echo(shapes_yaml(shapes, "Shapes of warehouse tables, written by `bulle warehouse shapes`."), nl=False)
 
 
 @warehouse.command("show")
