@@ -13,8 +13,10 @@
             <user>/               0700  bulle-<user>: the member's workspace
               outbox/             0700  bulle-<user>: files the member may ask to export
           shared/                 2770  root:bulleprj-<project>: shared by members
-          data/                   0750  root:bulleprj-<project>: the project's data extract,
-                                        mounted read-only in its bubbles
+          data/                   0750  root:bulleprj-<project>: the project's data extract, in
+                                        versions v<N>/ and a link current -> v<N> (see
+                                        bulle.data.versions); a bubble mounts, read-only,
+                                        the version current when it started
           releases/               0700  root: released outputs, never mounted in bubbles
             <request>/                    the released files and release.json
       warehouse/                  0700  the Iceberg warehouse (data stewards only)

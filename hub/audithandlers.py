@@ -1,7 +1,7 @@
 """The hub's audit endpoints: bubbles send their session records; administrators read the trail.
 
 =====================================================  =========================================
-``POST /hub/api/bulle/audit/bubbles/<user>/<server>/events``  a bubble's session recorder sends records
+``POST /hub/api/bulle/audit/bubbles/<user>/<server>/events``  a bubble sends records (session, data connections)
 ``GET  /hub/api/bulle/audit/events``                   records as JSON, filtered (administrators)
 ``GET  /hub/audit``                                    the audit page: filter by project, user, time
 ``GET  /hub/audit/replay/<user>/<server>``             a bubble's session, cell by cell
@@ -102,8 +102,8 @@ class BubbleRecordsHandler(APIHandler):  # type: ignore[misc]
             event = audit.event_from_dict(item)
         except audit.EventInvalid as invalid:
             raise web.HTTPError(400, str(invalid)) from None
-        if event.type not in audit.RECORDER_TYPES:
-            raise web.HTTPError(403, f"a bubble may send only {', '.join(sorted(audit.RECORDER_TYPES))} records")
+        if event.type not in audit.BUBBLE_TYPES:
+            raise web.HTTPError(403, f"a bubble may send only {', '.join(sorted(audit.BUBBLE_TYPES))} records")
         claimed = (event.actor, event.project, event.bubble)
         if claimed != (user, project, bubble):
             raise web.HTTPError(

@@ -4,7 +4,9 @@ A policy is validated without the warehouse; compiling a grant into a view
 needs the shape of the granted table: its columns in order, their SQL types
 (Trino names: ``bigint``, ``varchar``, ``date``, ``timestamp(6)``, …) and
 which columns carry the warehouse's patient pseudonyms (those are re-keyed
-per project). Shapes are plain data, read from a YAML document::
+per project), and which hold pseudonyms inside a longer text (a file path, a
+JSON document) where they cannot be re-keyed. Shapes are plain data, read
+from a YAML document::
 
     tables:
       omop.person:
@@ -13,7 +15,8 @@ per project). Shapes are plain data, read from a YAML document::
           person_id: bigint
           year_of_birth: integer
 
-The warehouse provides them from its catalog; the demo ships a file.
+The warehouse derives them from its catalog (``bulle warehouse shapes``
+writes that document); the demo ships the file made from its warehouse.
 """
 
 from __future__ import annotations
@@ -48,11 +51,14 @@ class TableShape(Strict):
     """One warehouse table: its columns in order with their types, and its pseudonym columns."""
 
     pseudonyms: tuple[ColumnName, ...] = ()
+    pseudonyms_in_text: tuple[ColumnName, ...] = Field(
+        default=(), description="columns whose text holds warehouse pseudonyms inside it (paths, JSON)"
+    )
     columns: Mapping[ColumnName, SqlType] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _pseudonyms_are_columns(self) -> TableShape:
-        unknown = [c for c in self.pseudonyms if c not in self.columns]
+        unknown = [c for c in (*self.pseudonyms, *self.pseudonyms_in_text) if c not in self.columns]
         if unknown:
             raise ValueError(f"pseudonym columns {', '.join(unknown)} are not columns of the table")
         return self

@@ -90,6 +90,7 @@ def compile_grant(
     names = _granted_columns(grant, shape, problems)
     masks = {column: parse_mask(spec) for column, spec in grant.masks.items()}
     _check_references(grant, shape, masks, problems)
+    _check_text_pseudonyms(grant, shape, names, problems)
     if problems:
         raise GrantsNotCompilable(GrantProblem(project_id, index, grant.table, p) for p in problems)
     return _build(project_id, grant, shape, names, masks, source, pseudonym_map)
@@ -135,12 +136,25 @@ def _check_references(grant: Grant, shape: TableShape, masks: Mapping[str, Mask]
         unknown = sorted(c for c in mask_columns(mask, column) if c not in shape.columns)
         if unknown:
             problems.append(f"the mask of {column} uses {', '.join(unknown)}, which the table does not have")
-        revealed = sorted(c for c in mask_columns(mask, column) if c in shape.pseudonyms)
+        revealed = sorted(c for c in mask_columns(mask, column) if c in (*shape.pseudonyms, *shape.pseudonyms_in_text))
         if rekeyed and revealed:
             problems.append(
                 f"the mask of {column} is computed from the pseudonym column {', '.join(revealed)}, which would "
                 "reveal warehouse pseudonyms; only the null mask may apply to a pseudonym column"
             )
+
+
+def _check_text_pseudonyms(grant: Grant, shape: TableShape, names: Sequence[str], problems: list[str]) -> None:
+    """A column holding pseudonyms inside its text cannot be re-keyed: a project-scoped grant must hide it."""
+    if grant.pseudonym_scope is not PseudonymScope.project:
+        return
+    shown = sorted(c for c in names if c in shape.pseudonyms_in_text and c not in grant.masks)
+    if shown:
+        problems.append(
+            f"{', '.join(shown)} hold{'s' if len(shown) == 1 else ''} warehouse pseudonyms inside their text "
+            "(a path, a JSON document), which cannot be re-keyed for the project; leave them out, mask them "
+            "with null, or use pseudonym_scope: warehouse"
+        )
 
 
 def _build(

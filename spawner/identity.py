@@ -13,6 +13,7 @@ import grp
 import os
 import pwd
 import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -104,8 +105,14 @@ def _ensure_group(name: str) -> grp.struct_group:
     return grp.getgrnam(name)
 
 
-def _run(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    # exit 9 of useradd/groupadd: the name appeared meanwhile (another bubble created it)
-    if result.returncode not in (0, 9):
-        raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()}")
+def _run(command: list[str], attempts: int = 5) -> None:
+    for attempt in range(attempts):
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        # exit 9 of useradd/groupadd: the name appeared meanwhile (another bubble created it)
+        if result.returncode in (0, 9):
+            return
+        # "cannot lock /etc/passwd; try again later": another process is editing the account files
+        if "lock" not in result.stderr or attempt == attempts - 1:
+            break
+        time.sleep(0.1 * 2**attempt)
+    raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()}")

@@ -39,6 +39,7 @@ from jupyterhub.traitlets import Command
 from traitlets import Bool, Enum, Float, Integer, List, Unicode, default
 
 from bulle import audit
+from bulle.data.versions import ExtractVersions, Pinned
 from bulle.extensions import bubble_config_dir
 from bulle.policies import PolicyDenied, check_bubble_may_continue
 from bulle.state import RuntimeLayout
@@ -229,6 +230,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
 
     identity: Identity | None = None
     token: str = ""
+    data_version: str = ""
     cgroup_path: Path | None = None
     culled_for: StopReason | None = None
     _memory_guard: MemoryGuard | None = None
@@ -297,10 +299,12 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         limits = ResourceLimits(bubble.cpu_limit, bubble.mem_limit, self.max_processes)
         cpus = self._apply_limits_mode(limits)
         command = [*self.cmd, *self.get_args()]
+        data = self._pin_data(bubble)
         fd = seccomp_fd() if self.sandbox else None
         try:
             if self.sandbox and self.identity is not None:  # _resolve_identity refuses sandboxes without root
-                command = make_sandbox_command(self._sandbox_spec(bubble, self.identity, command, fd, hostname))
+                spec = self._sandbox_spec(bubble, self.identity, command, fd, hostname, data)
+                command = make_sandbox_command(spec)
             self.log.info("Spawning bubble %s: %s", bubble.server_name, " ".join(command))
             self.proc = subprocess.Popen(
                 command,
@@ -308,15 +312,41 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
                 stdin=subprocess.DEVNULL,  # never the hub's terminal
                 preexec_fn=self._child_setup(process_rlimits(limits), cpus),
                 start_new_session=True,
-                pass_fds=(fd,) if fd is not None else (),
+                # The pinned extract's lock goes with the bubble: it is held while the bubble runs.
+                pass_fds=tuple(f for f in (fd, data.fd if data else None) if f is not None),
             )
         finally:
             if fd is not None:
                 os.close(fd)
+            if data is not None:
+                data.release()
         self.pid = self.proc.pid
         self._supervised = True
         self._start_guards(bubble, limits)
         return "http+unix://" + quote(str(self.socket_path), safe="")
+
+    def _pin_data(self, bubble: Bubble) -> Pinned | None:
+        """Hold the project's current extract version for this bubble and say so in its environment.
+
+        With ``trino_url`` set the bubble reads Trino instead (:meth:`data_environment`). Without an
+        extract the bubble starts with no data, and ``bulle.data.connect()`` says why.
+        """
+        if self.trino_url:
+            return None
+        pinned = ExtractVersions(self.layout.data_dir(bubble.project_id)).pin()
+        self.data_version = pinned.name if pinned else ""
+        data_env = {"BULLE_DATA_BACKEND": "duckdb"}
+        if pinned is not None:
+            data_env["BULLE_DATA_DIR"] = str(pinned.path)
+            self.log.info("Bubble %s reads extract %s of %s", bubble.server_name, pinned.name, bubble.project_id)
+        else:
+            self.log.warning(
+                "Project %s has no data extract yet; bubble %s starts without data",
+                bubble.project_id,
+                bubble.server_name,
+            )
+        self.environment = {**self.environment, **data_env}
+        return pinned
 
     def _check_hub_is_reachable(self) -> None:
         hub_url = self.hub.url if self.hub else ""
@@ -338,7 +368,13 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         return None
 
     def _sandbox_spec(
-        self, bubble: Bubble, identity: Identity, command: list[str], fd: int | None, hostname: str
+        self,
+        bubble: Bubble,
+        identity: Identity,
+        command: list[str],
+        fd: int | None,
+        hostname: str,
+        data: Pinned | None = None,
     ) -> SandboxSpec:
         system_dirs, system_links = system_view(system_entries(self.system_paths))
         etc_dir = self.runtime.bubble_etc_dir(self.token)
@@ -357,7 +393,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
                 [
                     *software_paths(system_dirs),
                     *(Path(p) for p in self.extra_read_only_paths),
-                    self.layout.data_dir(bubble.project_id),
+                    *([data.path] if data else []),  # the pinned extract version only
                     self.runtime.hub_dir,
                 ]
             ),
@@ -537,6 +573,8 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         state: dict[str, Any] = super().get_state()
         if self.token:
             state["token"] = self.token
+        if self.data_version:
+            state["data_version"] = self.data_version
         if self.pid and self._lifetime is not None and self._process_started is not None:
             # What a hub needs to re-adopt this bubble if it outlives it.
             lifetime = self._lifetime
@@ -554,6 +592,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
         self.token = state.get("token", "")
+        self.data_version = state.get("data_version", "")
         self._process_started = state.get("process_started")
         self._memory_limit = int(state.get("memory_limit") or 0)
         self.cgroup_path = Path(state["cgroup"]) if state.get("cgroup") else None
@@ -584,6 +623,7 @@ class LocalBubbleSpawner(PolicySpawnerMixin, LocalProcessSpawner):  # type: igno
         if self.token and self.runtime_dir:
             remove_bubble_runtime(self.runtime, self.token)
         self.token = ""
+        self.data_version = ""
         self._lifetime = None
         self._saved_lifetime = None
         self._process_started = None

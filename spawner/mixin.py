@@ -29,6 +29,7 @@ from jupyterhub.utils import maybe_future, url_path_join
 from traitlets import Instance, Unicode, default
 
 from bulle import audit
+from bulle.data.production import trino_environment
 from bulle.policies import Policy, PolicyDenied, RunningBubble, server_name, startable_bubbles
 from bulle.policies.jupyterhub import BUBBLE_TOKEN_SCOPES
 from bulle.state import StateLayout
@@ -64,6 +65,20 @@ class PolicySpawnerMixin(_SpawnerBase):
     state_dir = Unicode(
         help="""Folder holding bulle's state (project workspaces among it).
         Set by bulle's hub configuration from `Bulle.state_dir`.""",
+    ).tag(config=True)
+
+    trino_url = Unicode(
+        "",
+        help="""Trino coordinator that production bubbles read their project's
+        views from, e.g. `https://trino.internal:8443`. Each bubble then gets
+        `BULLE_TRINO_*` variables and `bulle.data.connect()` connects as the
+        project principal `<user>@<project>`. Empty (default): bubbles read
+        their project's extract with DuckDB (the embedded deployment).""",
+    ).tag(config=True)
+
+    trino_catalog = Unicode(
+        "projects",
+        help="Trino catalog holding one schema of views per project (see `bulle policy compile --target trino`).",
     ).tag(config=True)
 
     bubble: Bubble | None = None
@@ -196,7 +211,14 @@ class PolicySpawnerMixin(_SpawnerBase):
         self.cpu_guarantee = bubble.cpu_limit
         self.mem_limit = bubble.mem_limit
         self.mem_guarantee = bubble.mem_limit
-        self.environment = {**self.environment, **bubble.environment}
+        self.environment = {**self.environment, **bubble.environment, **self.data_environment(bubble)}
+
+    def data_environment(self, bubble: Bubble) -> dict[str, str]:
+        """Where the bubble reads its project's data: Trino when ``trino_url`` is set, else nothing here
+        (the embedded flavour pins the project's extract when it launches)."""
+        if not self.trino_url:
+            return {}
+        return trino_environment(self.trino_url, self.trino_catalog, bubble.user, bubble.project_id)
 
     async def launch(self, bubble: Bubble) -> Any:
         """Start the bubble's server; return its URL. Flavours must implement this."""

@@ -6,6 +6,8 @@
   extensions in bubbles) imports only ``bulle.policies`` from bulle.
 - ``bulle.audit`` imports nothing else from bulle either: the hub, the
   spawner, the extensions and the tools all record through it;
+- ``bulle.data`` runs inside bubbles: it imports only ``bulle.policies`` and
+  ``bulle.audit`` from bulle (never the hub, the warehouse or the spawner);
 - ``bulle.exports`` (export requests) never imports the hub, since the
   bubbles' airlock extension uses it too.
 """
@@ -26,6 +28,7 @@ SUBPACKAGES = {
     "bulle/audit": "bulle.audit",
     "hub": "bulle.hub",
     "bulle/airlock": "bulle.airlock",
+    "bulle/data": "bulle.data",
     "bulle/exports": "bulle.exports",
 }
 
@@ -93,3 +96,13 @@ def test_airlock_imports_only_the_policies() -> None:
         if (name == "bulle" or name.startswith("bulle.")) and not name.startswith(("bulle.airlock", "bulle.policies"))
     )
     assert offending == [], f"bulle.airlock may import only bulle.policies from bulle: {offending}"
+
+
+def test_the_data_package_imports_only_the_policies_and_the_audit_trail() -> None:
+    allowed = ("bulle.data", "bulle.policies", "bulle.audit")
+    offending = sorted(
+        (file, name)
+        for file, name in imported_modules(REPO / "bulle" / "data", "bulle.data")
+        if (name == "bulle" or name.startswith("bulle.")) and not name.startswith(allowed)
+    )
+    assert offending == [], f"bulle.data may import only {', '.join(allowed)} from bulle: {offending}"

@@ -1,5 +1,8 @@
 """The demo warehouse: generate the demo sources, then ingest them, on the demo's first start.
 
+(At every start the demo then extracts its projects' grants, a no-op when nothing changed:
+see ``bulle demo``.)
+
 The demo policy (``bulle/demo/policy/sources/``) describes six sources whose
 locations are ``<state>/demo-data/<kind>``: an SNDS extract for the
 ``snds-cardio`` project, and the ``psy-cohort`` project's OMOP, FHIR, VCF,
@@ -57,6 +60,11 @@ def ensure_key_file(path: Path) -> Path:
     return path
 
 
+def demo_settings(layout: StateLayout) -> Warehouse:
+    """The demo's embedded warehouse, with its key (made on first use)."""
+    return Warehouse(state_dir=str(layout.root), pseudonym_key_file=str(ensure_key_file(demo_key_file(layout))))
+
+
 def prepare_demo_warehouse(
     layout: StateLayout, policy_dir: Path, echo: Callable[[str], None] = print
 ) -> list[LoadReport]:
@@ -67,7 +75,7 @@ def prepare_demo_warehouse(
     if not data.exists():
         echo(f"Generating the demo's synthetic sources ({DEMO_PATIENTS} patients) in {data}")
         write_demo_data(data)
-    settings = Warehouse(state_dir=str(layout.root), pseudonym_key_file=str(ensure_key_file(demo_key_file(layout))))
+    settings = demo_settings(layout)
     reports = []
     for name in DEMO_SOURCES:
         if (policy_dir / "sources" / f"{name}.yaml").exists():

@@ -81,6 +81,10 @@ class PseudonymKey:
             raise KeyProblem(f"the environment variable {variable} that should hold the pseudonymisation key is unset")
         return cls(value.encode())
 
+    def derive_key(self, label: bytes) -> bytes:
+        """HMAC-SHA256 of ``label`` under the key: a subkey (a project's re-keying key); keep it in memory only."""
+        return hashlib.sha256(self._outer + hashlib.sha256(self._inner + label).digest()).digest()
+
     def parameters(self) -> list[bytes]:
         """The bound parameters of :data:`HMAC_SQL`; for this module's queries only."""
         return [self._inner, self._outer]

@@ -29,11 +29,21 @@ that must not act unrecorded wait for the receipt: it raises
 
 from __future__ import annotations
 
-from .events import EVENT_TYPES, RECORDER_TYPES, Event, EventInvalid, event_from_dict, format_time, make_event
+from .events import (
+    BUBBLE_TYPES,
+    EVENT_TYPES,
+    RECORDER_TYPES,
+    Event,
+    EventInvalid,
+    event_from_dict,
+    format_time,
+    make_event,
+)
 from .trail import AuditTrail, open_trail
 from .writer import AuditClosed, AuditWriteFailed, Receipt
 
 __all__ = [
+    "BUBBLE_TYPES",
     "EVENT_TYPES",
     "RECORDER_TYPES",
     "AuditClosed",

@@ -54,6 +54,9 @@ EVENT_TYPES: Mapping[str, int] = MappingProxyType(
         "audit.viewed": 1,
         "audit.exported": 1,
         "audit.write-refused": 1,
+        "warehouse.ingested": 1,
+        "data.extracted": 1,
+        "data.connected": 1,
         "airlock.requested": 1,
         "airlock.reviewed": 1,
         "airlock.viewed": 1,
@@ -67,8 +70,11 @@ EVENT_TYPES: Mapping[str, int] = MappingProxyType(
     }
 )
 
-#: Types a bubble may send (its session recorder, its airlock extension); the hub refuses any other from a bubble.
-RECORDER_TYPES = frozenset({"kernel.execute", "kernel.result", "terminal.input", "outbox.written"})
+#: Types a bubble's session recorder sends.
+RECORDER_TYPES = frozenset({"kernel.execute", "kernel.result", "terminal.input"})
+#: Types a bubble may send (the recorder's, its data connections, its airlock extension's outbox records);
+#: the hub refuses any other from a bubble.
+BUBBLE_TYPES = RECORDER_TYPES | {"data.connected", "outbox.written"}
 
 Outcome = Literal["allow", "deny"]
 

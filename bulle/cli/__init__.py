@@ -14,6 +14,7 @@ from .access import access
 from .account import account
 from .airlock import airlock
 from .audit import audit_group
+from .extract import extract
 from .hub import demo, hub
 from .policy import policy
 from .trino import trino
@@ -34,6 +35,7 @@ main.add_command(trino)
 main.add_command(access)
 main.add_command(airlock)
 main.add_command(ingest)
+main.add_command(extract)
 main.add_command(warehouse)
 main.add_command(synth)
 main.add_command(audit_group, name="audit")

@@ -9,6 +9,7 @@ import click
 
 from bulle.trino.explain import explain_access
 
+from .options import policy_option
 from .policy import _load_or_exit
 
 
@@ -20,14 +21,7 @@ def access() -> None:
 @access.command()
 @click.option("--user", required=True, help="The user to review.")
 @click.option("--project", "project_id", help="Only this project (default: every project of the user).")
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder (env BULLE_POLICY_DIR).",
-)
+@policy_option()
 @click.option(
     "--date",
     "on_date",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,8 @@ from bulle.audit.store import AuditStoreError, RecordFilter
 from bulle.audit.verify import verify_trail
 from bulle.state import StateLayout
 
+from .trail import database_url, db_option, tool_actor, tool_trail
+
 state_option = click.option(
     "--state",
     "state_dir",
@@ -28,15 +29,6 @@ state_option = click.option(
     show_default=True,
     help="bulle's state folder (env BULLE_STATE_DIR): the hub database, key and checkpoint file.",
 )
-db_option = click.option(
-    "--db-url",
-    envvar="BULLE_DB_URL",
-    help="Hub database URL (env BULLE_DB_URL); default: the SQLite file in the state folder.",
-)
-
-
-def database_url(layout: StateLayout, db_url: str | None) -> str:
-    return db_url or f"sqlite:///{layout.hub_db}"
 
 
 @click.group()
@@ -124,21 +116,13 @@ def export_command(
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    key = layout.audit_signing_key
     try:
-        with (
-            audit.open_trail(
-                database_url(layout, db_url),
-                signing_key_file=key if key.exists() else None,
-                checkpoint_file=layout.audit_checkpoints if key.exists() else None,
-            ) as trail,
-            _opened(output) as out,
-        ):
+        with tool_trail(layout.root, db_url) as trail, _opened(output) as out:
             with trail.reading() as conn:
                 count = write_json_lines(iter_records(conn, trail.tables, where), out)
             event = audit.make_event(
                 "audit.exported",
-                actor=f"os:{getpass.getuser()}",
+                actor=tool_actor(),
                 time=dt.datetime.now(dt.UTC),
                 project=project,
                 object=str(output) if output else "standard output",

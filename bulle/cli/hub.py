@@ -16,7 +16,11 @@ from bulle.demo import DEMO_USERS, write_demo_policy
 from bulle.hub.accounts import set_password
 from bulle.state import StateLayout
 
+from .options import policy_option
+from .trail import tool_trail
+
 DEMO_BIND_URL = "http://127.0.0.1:8000"
+DEMO_ACTOR = "system:demo"  # who the demo's ingests and extracts are recorded as
 
 
 INSECURE_HELP = (
@@ -50,14 +54,7 @@ def run_hub(
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder (env BULLE_POLICY_DIR).",
-)
+@policy_option()
 @click.option(
     "--state",
     "state_dir",
@@ -135,10 +132,21 @@ def demo(state_dir: Path, bind_url: str, insecure_no_sandbox: bool, jupyterhub_a
 
 
 def prepare_demo_warehouse(layout: StateLayout, policy_dir: Path) -> None:
-    """Generate the demo's synthetic sources and load them into the warehouse, on the first start only."""
+    """Generate the demo's synthetic sources and load them into the warehouse (first start only), then
+    extract each project's grants for its bubbles (a no-op when neither the grants nor the data changed)."""
+    from bulle.policies import load_policy
+    from bulle.warehouse.demo import demo_settings
     from bulle.warehouse.demo import prepare_demo_warehouse as prepare
+    from bulle.warehouse.events import ingested
 
-    prepare(layout, policy_dir, echo=click.echo)
+    from .extract import run_extracts
+
+    with tool_trail(layout.root, None, create=True) as trail:
+        for report in prepare(layout, policy_dir, echo=click.echo):
+            trail.record(ingested(report, DEMO_ACTOR, dt.datetime.now(dt.UTC))).wait(timeout=60)
+        projects = [p.id for p in load_policy(policy_dir).projects.values() if p.grants]
+        if not run_extracts(demo_settings(layout), policy_dir, projects, trail, DEMO_ACTOR):
+            raise click.ClickException("the demo's projects could not be extracted; see above")
 
 
 def ensure_demo_accounts(layout: StateLayout) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -12,9 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from bulle.audit import AuditTrail
 from bulle.policies import PolicyInvalid
 
 from .account import state_option
+from .options import policy_option
+from .trail import db_option, tool_actor, tool_trail
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -40,31 +44,45 @@ def _fail(message: str, status: int = EXIT_FAILED) -> None:
 
 
 @click.command()
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="BULLE_POLICY_DIR",
-    required=True,
-    help="Policy folder holding sources/<name>.yaml (env BULLE_POLICY_DIR).",
-)
+@policy_option("holding sources/<name>.yaml")
 @state_option
 @config_option
+@db_option
 @click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
 @click.argument("source")
-def ingest(policy_dir: Path, state_dir: Path, configs: tuple[Path, ...], dry_run: bool, source: str) -> None:
+def ingest(
+    policy_dir: Path, state_dir: Path, configs: tuple[Path, ...], db_url: str | None, dry_run: bool, source: str
+) -> None:
     """Load SOURCE's new and changed files into the warehouse.
 
     Each table is committed in one Iceberg snapshot, or not at all: a table
     with an unreadable file, an untreated identifier, or more rejected rows
     than the source's error budget makes the run commit nothing (exit 1). A
     policy with errors exits 2. The load report is written to
-    <state>/warehouse/reports/.
+    <state>/warehouse/reports/. Every run, refused ones too, is recorded in
+    the audit trail (warehouse.ingested); without a trail nothing is read.
     """
+    from bulle.audit.store import AuditStoreError
+
+    try:
+        with tool_trail(state_dir, db_url, create=True) as trail:
+            _ingest(trail, policy_dir, state_dir, configs, dry_run, source)
+    except AuditStoreError as exc:
+        _fail(f"cannot open the audit trail, so nothing was loaded: {exc}")
+
+
+def _ingest(
+    trail: AuditTrail, policy_dir: Path, state_dir: Path, configs: tuple[Path, ...], dry_run: bool, source: str
+) -> None:
+    from bulle.warehouse.events import ingest_refused, ingested
     from bulle.warehouse.ingest import SourceNotFound
     from bulle.warehouse.ingest import ingest as run_ingest
     from bulle.warehouse.pseudonym import KeyProblem
     from bulle.warehouse.report import format_report
+
+    def refused(errors: list[str]) -> None:
+        event = ingest_refused(_printable(source), errors, tool_actor(), _now(), dry_run=dry_run)
+        trail.record(event).wait(timeout=60)
 
     settings = _settings(configs, state_dir)
     console = Console(stderr=True)
@@ -81,18 +99,31 @@ def ingest(policy_dir: Path, state_dir: Path, configs: tuple[Path, ...], dry_run
         with progress:
             report = run_ingest(settings, policy_dir, source, dry_run=dry_run, progress=progress)
     except PolicyInvalid as invalid:
-        for error in invalid.errors:
-            click.echo(f"{policy_dir / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        errors = [f"{error.file}:{error.line}: {error.key}: {error.message}" for error in invalid.errors]
+        refused(errors)
+        for line in errors:
+            click.echo(f"{policy_dir}/{line}", err=True)
         _fail("the policy has errors; nothing was loaded", EXIT_INVALID)
         return
     except (SourceNotFound, KeyProblem) as exc:
+        refused([str(exc)])
         _fail(str(exc))
         return
+    trail.record(ingested(report, tool_actor(), _now())).wait(timeout=60)
     click.echo(format_report(report))
     if not dry_run:
         click.echo(f"Load report: {settings.layout.warehouse_reports / (report.run_id + '.json')}")
     if report.failed:
         raise SystemExit(EXIT_FAILED)
+
+
+def _printable(text: str) -> str:
+    """``text`` as it may appear in a record: no control characters, at most 200 characters."""
+    return text.encode("unicode_escape").decode("ascii")[:200] or "(empty)"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @click.group()
@@ -129,6 +160,39 @@ def history_command(state_dir: Path, configs: tuple[Path, ...], table: str) -> N
             str(e.total_rows),
         )
     Console(width=200).print(view)
+
+
+@warehouse.command("shapes")
+@policy_option("whose sources say which columns hold pseudonyms")
+@state_option
+@config_option
+@click.argument("tables", nargs=-1)
+def shapes_command(policy_dir: Path, state_dir: Path, configs: tuple[Path, ...], tables: tuple[str, ...]) -> None:
+    """Print the shapes of TABLES (default: every table the policy grants) as YAML.
+
+    Columns and Trino types come from the catalog, pseudonym columns from the
+    sources that loaded the tables. `bulle policy compile --target trino
+    --tables FILE` reads this document.
+    """
+    from bulle.policies import load_policy
+    from bulle.warehouse.catalog import open_catalog
+    from bulle.warehouse.shapes import ShapeProblem, shapes_yaml, warehouse_shapes
+
+    try:
+        loaded = load_policy(policy_dir)
+    except PolicyInvalid as invalid:
+        for error in invalid.errors:
+            click.echo(f"{policy_dir / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        _fail("the policy has errors", EXIT_INVALID)
+        return
+    names = tables or tuple(g.table for p in loaded.projects.values() for g in p.grants)
+    try:
+        with open_catalog(_settings(configs, state_dir)) as catalog:
+            shapes = warehouse_shapes(catalog, loaded, names)
+    except ShapeProblem as exc:
+        _fail(str(exc))
+        return
+    click.echo(shapes_yaml(shapes, "Shapes of warehouse tables, written by `bulle warehouse shapes`."), nl=False)
 
 
 @warehouse.command("show")

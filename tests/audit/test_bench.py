@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import load_bench
 
 
 def test_the_benchmark_runs_at_a_tiny_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("bench_audit", REPO_ROOT / "bench" / "audit.py")
-    assert spec is not None
-    assert spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_bench("audit")
     out = tmp_path / "audit.json"
     args = ["--events", "300", "--rate", "1000", "--seconds", "0.2", "--plain-events", "20", "--verify-events", "500"]
     bench.main([*args, "--workdir", str(tmp_path / "work"), "--out", str(out)])

@@ -12,6 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from bulle import audit
+from bulle.audit.store import RecordFilter, find_records
+from bulle.state import StateLayout
+from bulle.warehouse.demo import DEMO_SOURCES
+from tests.sandbox.kernel import KernelSession
+
 from .hubprocess import HubClient, HubProcess, free_port
 
 pytestmark = pytest.mark.integration
@@ -28,6 +34,16 @@ def processes_working_in(folder: Path) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def count_in_notebook(client: HubClient, user: str, server: str, table: str) -> object:
+    """Rows of ``table`` as notebook code in the bubble sees them through ``bulle.data.connect()``."""
+    kernel = KernelSession(client, user, server)
+    try:
+        code = f"from bulle.data import connect\nprint(connect().sql('SELECT count(*) FROM {table}').fetchone()[0])"
+        return kernel.probe(code)
+    finally:
+        kernel.close()
 
 
 def export_a_table_through_the_airlock(alice: HubClient, oscar: HubClient) -> None:
@@ -85,6 +101,17 @@ def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(tra
         alice.wait_ready("alice", "psy-cohort-notebook")
         assert alice.get("/user/alice/psy-cohort-notebook/lab").status_code == 200
         assert processes_working_in(state / "projects"), "the bubble should be running in the demo's workspace"
+        assert "psy-cohort: extracted v1" in printed
+        assert "snds-cardio: extracted v1" in printed
+        assert count_in_notebook(alice, "alice", "psy-cohort-notebook", "omop_person") == 200
+
+        bob = HubClient(shell)
+        assert bob.login("bob", passwords["bob"]).url.endswith("/hub/home")
+        assert bob.get("/hub/spawn/bob/snds-cardio-notebook", allow_redirects=False).status_code == 302
+        bob.wait_ready("bob", "snds-cardio-notebook")
+        assert bob.get("/user/bob/snds-cardio-notebook/lab").status_code == 200
+        assert count_in_notebook(bob, "bob", "snds-cardio-notebook", "snds_ir_ben_r") == 200
+
         oscar = HubClient(shell)
         assert oscar.login("oscar", passwords["oscar"]).url.endswith("/hub/home")
         export_a_table_through_the_airlock(alice, oscar)
@@ -93,3 +120,17 @@ def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(tra
         returncode = demo.wait(60)
     assert returncode == 0, log.read_text()[-3000:]
     assert processes_working_in(state / "projects") == []
+    with audit.open_trail(f"sqlite:///{StateLayout(state).hub_db}") as trail, trail.reading() as conn:
+        loads = find_records(conn, trail.tables, RecordFilter(types=("warehouse.ingested",)))
+        extracts = find_records(conn, trail.tables, RecordFilter(types=("data.extracted",)))
+        connections = find_records(conn, trail.tables, RecordFilter(types=("data.connected",)))
+    assert sorted(r.event["object"] for r in loads) == sorted(DEMO_SOURCES), "each demo load is in the audit trail"
+    assert {r.event["actor"] for r in loads} == {"system:demo"}
+    assert sorted((r.event["project"], r.event["object"], r.event["actor"]) for r in extracts) == [
+        ("psy-cohort", "v1", "system:demo"),
+        ("snds-cardio", "v1", "system:demo"),
+    ]
+    assert sorted((r.event["actor"], r.event["project"]) for r in connections) == [
+        ("alice", "psy-cohort"),
+        ("bob", "snds-cardio"),
+    ]

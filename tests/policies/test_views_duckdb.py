@@ -25,7 +25,7 @@ from bulle.policies.views import GrantsNotCompilable, compile_grant, render
 
 TABLES = Path(__file__).resolve().parents[2] / "bulle" / "demo" / "warehouse-tables.yaml"
 SECRET = b"a warehouse secret of 32 bytes!!"
-PATIENTS = {101: "2001-05-17 10:30:00", 102: "1950-12-01 00:00:00", 103: "1988-02-29 08:00:00"}
+PATIENTS = {101: 2001, 102: 1930, 103: 1988}  # person id: year of birth
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +51,14 @@ def warehouse(shapes: dict[str, TableShape]) -> duckdb.DuckDBPyConnection:
         con.execute(
             "INSERT INTO omop.person (person_id, gender_concept_id, year_of_birth, birth_datetime, race_concept_id,"
             " location_id, person_source_value) VALUES (?, 8507, ?, ?, 0, 75, ?)",
-            [pid, int(born[:4]), born, f"IPP-{pid}"],
+            [pid, born, born, f"IPP-{pid}"],
         )
     for cid, (pid, start) in enumerate([(101, "2014-06-01"), (101, "2019-03-02"), (103, "2020-01-01")]):
         con.execute(
             "INSERT INTO omop.condition_occurrence (condition_occurrence_id, person_id, condition_concept_id,"
-            " condition_start_date, provider_id, condition_source_value) VALUES (?, ?, 4152280, ?, 9, 'F32')",
-            [cid, pid, start],
+            " condition_start_date, condition_end_date, provider_id, condition_source_value)"
+            " VALUES (?, ?, 4152280, ?, ?, 9, 'F32')",
+            [cid, pid, start, start],
         )
     for project in ("psy-cohort", "snds-cardio"):
         key = project_key(SECRET, project)
@@ -84,19 +85,9 @@ def test_granted_columns_masks_and_pseudonyms(
 ) -> None:
     person = demo.projects["psy-cohort"].grants[0]
     columns, rows = view(warehouse, "psy-cohort", person, shapes)
-    assert columns == [
-        "person_id",
-        "gender_concept_id",
-        "year_of_birth",
-        "birth_datetime",
-        "race_concept_id",
-        "location_id",
-    ]
+    assert columns == ["person_id", "gender_concept_id", "year_of_birth", "race_concept_id", "location_id"]
     key = project_key(SECRET, "psy-cohort")
-    expected = {
-        (project_pseudonym(key, str(pid)), 8507, int(born[:4]), dt.date(int(born[:4]), int(born[5:7]), 1), 0, None)
-        for pid, born in PATIENTS.items()
-    }
+    expected = {(project_pseudonym(key, str(pid)), 8507, max(born, 1936), 0, None) for pid, born in PATIENTS.items()}
     assert set(rows) == expected
     assert not {str(pid) for pid in PATIENTS} & {r[0] for r in rows}
 
@@ -129,20 +120,27 @@ def test_one_patient_agrees_across_a_projects_tables_and_differs_between_project
 def test_builtin_masks_run_in_duckdb(shapes: dict[str, TableShape], warehouse: duckdb.DuckDBPyConnection) -> None:
     grant = Grant.model_validate(
         {
-            "table": "omop.person",
-            "columns": ["year_of_birth", "birth_datetime", "person_source_value", "location_id"],
+            "table": "omop.condition_occurrence",
+            "columns": [
+                "condition_concept_id",
+                "condition_start_date",
+                "condition_end_date",
+                "condition_source_value",
+                "provider_id",
+            ],
             "masks": {
-                "year_of_birth": "CASE WHEN year_of_birth < 1960 THEN 1960 ELSE year_of_birth END",
-                "birth_datetime": "year",
-                "person_source_value": "truncate:4",
-                "location_id": "hash",
+                "condition_concept_id": "CASE WHEN condition_concept_id = 4152280 THEN 0 ELSE condition_concept_id END",
+                "condition_start_date": "year",
+                "condition_end_date": "month",
+                "condition_source_value": "truncate:2",
+                "provider_id": "hash",
             },
             "row_filter": "person_id <> 103",
         }
     )
     _, rows = view(warehouse, "psy-cohort", grant, shapes)
-    digest = hashlib.sha256(b"psy-cohort:75").hexdigest()
-    assert rows == [(1960, 1950, "IPP-", digest), (2001, 2001, "IPP-", digest)]
+    digest = hashlib.sha256(b"psy-cohort:9").hexdigest()
+    assert rows == [(0, 2014, dt.date(2014, 6, 1), "F3", digest), (0, 2019, dt.date(2019, 3, 1), "F3", digest)]
 
 
 def test_the_trino_rendering_of_the_same_select(shapes: dict[str, TableShape]) -> None:
@@ -199,3 +197,24 @@ def test_pseudonym_keys_depend_on_the_secret_and_the_project() -> None:
     assert len(project_pseudonym(project_key(SECRET, "a"), "42")) == 32
     with pytest.raises(ValueError, match="at least 16 bytes"):
         project_key(b"short", "a")
+
+
+def test_a_column_with_pseudonyms_inside_its_text_must_be_hidden_from_a_project() -> None:
+    scans = TableShape.model_validate(
+        {"pseudonyms_in_text": ["participant_id", "file"], "columns": {"participant_id": "varchar", "file": "varchar"}}
+    )
+    shapes = {"neuro.scans": scans}
+
+    def compiled(grant: dict[str, object]) -> list[str]:
+        view = compile_grant("p", 0, Grant.model_validate(grant), shapes, exp.to_table("a.b"), exp.to_table("m.p"))
+        return [c.name for c in view.columns]
+
+    with pytest.raises(GrantsNotCompilable, match="file, participant_id hold warehouse pseudonyms inside their text"):
+        compiled({"table": "neuro.scans"})
+    with pytest.raises(GrantsNotCompilable, match="the mask of file is computed from the pseudonym column file"):
+        compiled({"table": "neuro.scans", "masks": {"participant_id": "null", "file": "truncate:3"}})
+    assert compiled({"table": "neuro.scans", "masks": {"participant_id": "null", "file": "null"}}) == [
+        "participant_id",
+        "file",
+    ]
+    assert compiled({"table": "neuro.scans", "pseudonym_scope": "warehouse"}) == ["participant_id", "file"]

@@ -6,6 +6,7 @@ timeout of 5 s) and ``large``. Fixtures, all module-scoped so each module
 starts one hub:
 
 - ``sandbox_hub``: the hub (SQLite; isolation does not depend on the database);
+  psy-cohort has an (empty) extract ``v1``, which its bubbles see read-only;
 - ``alice`` / ``bob``: logged-in clients; ``alice_bubble``: alice's running
   psy-cohort notebook, opened once in JupyterLab; ``bob_bubble``: bob's
   snds-cardio notebook;
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from bulle.data.manifest import MANIFEST_NAME, Manifest
+from bulle.data.versions import ExtractVersions
 from bulle.state import RuntimeLayout, StateLayout, default_runtime_dir
 from tests.hub.conftest import PASSWORDS, make_state, traversable_tmp
 from tests.hub.hubprocess import HubClient, HubProcess, page_text
@@ -68,6 +71,18 @@ def write_sandbox_policy(directory: Path, today: dt.date) -> None:
         (directory / "projects" / f"{project_id}.yaml").write_text(text, encoding="utf-8")
 
 
+def publish_empty_extract(layout: StateLayout, project_id: str) -> Path:
+    """An extract version with no table, made current: what a bubble of the project mounts."""
+    versions = ExtractVersions(layout.data_dir(project_id))
+    name = versions.next_name()
+    folder = versions.version_dir(name)
+    folder.mkdir(mode=0o755, parents=True)
+    manifest = Manifest(project_id, name, "2026-01-01T00:00:00Z", "0" * 64, "test", ())
+    (folder / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    versions.publish(name)
+    return folder
+
+
 def start_bubble(client: HubClient, user: str, server: str) -> str:
     response = client.get(f"/hub/spawn/{user}/{server}", allow_redirects=False)
     assert response.status_code == 302, page_text(response)
@@ -81,6 +96,7 @@ def start_bubble(client: HubClient, user: str, server: str) -> str:
 def sandbox_hub(traversable_tmp: Path, request: pytest.FixtureRequest) -> Iterator[HubProcess]:
     name = f"sandbox-{request.module.__name__.rsplit('.', 1)[-1]}"
     policy_dir, state_dir = make_state(traversable_tmp, name, write_sandbox_policy)
+    publish_empty_extract(StateLayout(state_dir), "psy-cohort")
     hub = HubProcess(policy_dir, state_dir).start()
     yield hub
     hub.stop()

@@ -252,8 +252,14 @@ def host_files(layout: StateLayout, bob_bubble: str) -> dict[str, str]:
 def test_other_projects_warehouse_hub_state_and_homes_are_unreadable(
     kernel: KernelSession, host_files: dict[str, str], layout: StateLayout
 ) -> None:
-    data_file = layout.data_dir("psy-cohort") / "extract.csv"
+    data_file = layout.data_dir("psy-cohort") / "v1" / "extract.csv"
     data_file.write_text("id\n1\n")
+    (layout.data_dir("psy-cohort") / "v0").mkdir(exist_ok=True)
+    hidden = {
+        **host_files,
+        "another extract version": str(layout.data_dir("psy-cohort") / "v0"),
+        "the current extract pointer": str(layout.data_dir("psy-cohort") / "current"),
+    }
     allowed = {
         "own workspace": str(layout.work_dir("psy-cohort", "alice")),
         "project's shared folder": str(layout.shared_dir("psy-cohort")),
@@ -264,10 +270,10 @@ def test_other_projects_warehouse_hub_state_and_homes_are_unreadable(
         kernel,
         OPEN,
         f"""
-        print(json.dumps({{name: try_read(path) for name, path in { ({**host_files, **allowed})!r}.items()}}))
+        print(json.dumps({{name: try_read(path) for name, path in { ({**hidden, **allowed})!r}.items()}}))
         """,
     )
-    for name in host_files:
+    for name in hidden:
         assert seen[name] == "ENOENT", name
     for name in allowed:
         assert seen[name] == "read", name
@@ -283,7 +289,7 @@ def test_writes_outside_the_workspace_and_outbox_fail(
         "root of the view": "/bulle-probe",
         "etc": "/etc/passwd",
         "project folder": str(layout.project_dir("psy-cohort") / "bulle-probe"),
-        "data extract": str(layout.data_dir("psy-cohort") / "bulle-probe"),
+        "data extract": str(layout.data_dir("psy-cohort") / "v1" / "bulle-probe"),
         "hub socket folder": str(runtime.hub_dir / "bulle-probe"),
     }
     allowed = {

@@ -170,8 +170,8 @@ def test_explain_lists_what_a_researcher_reads(demo_dir: Path) -> None:
     assert lines == [
         "psy-cohort (open; alice is researcher), Trino user alice@psy-cohort:",
         "  reads projects.psy_cohort.omop_person (from omop.person, current snapshot)",
-        "    columns: person_id, gender_concept_id, year_of_birth, birth_datetime, race_concept_id, location_id",
-        "    masked: birth_datetime (month)",
+        "    columns: person_id, gender_concept_id, year_of_birth, race_concept_id, location_id",
+        "    masked: year_of_birth (CASE WHEN year_of_birth < 1936 THEN 1936 ELSE year_of_birth END)",
         "    masked: location_id (null)",
         "    rows: all",
         "    patient ids: re-keyed for this project",

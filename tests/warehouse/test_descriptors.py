@@ -88,3 +88,22 @@ def test_policies_import_nothing_else_from_bulle() -> None:
     for path in root.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(from|import) bulle", text, re.MULTILINE), f"{path.name} imports bulle"
+
+
+def readme_descriptors() -> list[str]:
+    """The YAML documents of the README's warehouse section (one descriptor per kind)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Warehouse", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    return block.split("\n---\n")
+
+
+def test_the_readme_shows_one_valid_descriptor_per_kind(tmp_path: Path) -> None:
+    documents = readme_descriptors()
+    for text in documents:
+        name = re.search(r"^name: (\S+)$", text, re.MULTILINE)
+        assert name is not None, text
+        write_policy(tmp_path, {name.group(1): text})
+    policy = load_policy(tmp_path)
+    assert sorted(s.kind.value for s in policy.sources.values()) == sorted(k.value for k in SourceKind)
+    assert len(policy.sources) == len(documents)

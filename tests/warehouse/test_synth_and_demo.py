@@ -73,8 +73,8 @@ def test_demo_warehouse_loads_every_source_and_they_join(tmp_path: Path) -> None
         def column(table: str, name: str) -> set[str]:
             return set(catalog.load_table(table).scan().to_arrow().column(name).to_pylist())
 
-        people = column("psy_omop.person", "person_source_value")
-        assert column("snds_cardio.ir_ben_r", "BEN_NIR_PSA") == people
+        people = column("omop.person", "person_source_value")
+        assert column("snds.ir_ben_r", "BEN_NIR_PSA") == people
         assert column("psy_fhir.patient", "id") <= people
         assert column("psy_imaging.instances", "patient") <= people
         assert column("psy_genomics.genotypes", "sample") <= people

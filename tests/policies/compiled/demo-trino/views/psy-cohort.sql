@@ -9,8 +9,7 @@ SECURITY DEFINER AS
 SELECT
   p_person_id.project_pseudonym AS person_id,
   t.gender_concept_id AS gender_concept_id,
-  t.year_of_birth AS year_of_birth,
-  CAST(DATE_TRUNC('MONTH', t.birth_datetime) AS DATE) AS birth_datetime,
+  CASE WHEN t.year_of_birth < 1936 THEN 1936 ELSE t.year_of_birth END AS year_of_birth,
   t.race_concept_id AS race_concept_id,
   CAST(NULL AS BIGINT) AS location_id
 FROM warehouse.omop.person AS t
