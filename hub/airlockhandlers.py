@@ -194,9 +194,19 @@ class BubbleRequestsHandler(_BubbleEndpoint, APIHandler):  # type: ignore[misc]
             if item.get("sha256"):
                 claimed[path] = _text(item, "sha256")
         justification = _text(body, "justification")
-        request = await answering(self.workflow.request_export(user, server_name, justification, asks, claimed))
+        action = self.workflow.request_export(
+            user, server_name, justification, asks, claimed, data_version=self._data_version(server_name)
+        )
+        request = await answering(action)
         self.set_status(201)
         self.write(request_summary(request))
+
+    def _data_version(self, server_name: str) -> str | None:
+        """The extract version the bubble mounted when it started, as its spawner noted it."""
+        user = self.current_user
+        if server_name not in user.orm_spawners:
+            return None
+        return getattr(user.spawners[server_name], "data_version", "") or None
 
 
 class BubbleRulesHandler(_BubbleEndpoint, APIHandler):  # type: ignore[misc]

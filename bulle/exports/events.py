@@ -64,6 +64,8 @@ def requested(request: ExportRequest, parameters: Mapping[str, Any], now: dt.dat
         "justification": request.justification[:MAX_TEXT],
         "files": [_file(f) for f in request.files],
         "parameters": dict(parameters),
+        "data_version": request.data.get("version"),
+        "snapshots": request.data.get("snapshots"),
     }
     return _event("airlock.requested", request, request.requester, now, details)
 

@@ -6,6 +6,8 @@ Vocabulary:
   member's *outbox* (the ``outbox/`` folder of their project workspace),
   with a *justification*; it belongs to a project, a *requester* and the
   bubble it was made from, and has a *status* (:class:`RequestStatus`);
+  its *data* notes the extract version that bubble read and the warehouse
+  snapshots behind it (:func:`bulle.exports.release.extract_snapshots`);
 - a **requested file** (:class:`RequestedFile`) is named by its path inside
   the outbox and declared of a *kind* (``frequency``, ``statistics``,
   ``model``, ``figure``, ``text``). Its SHA-256 and size are *pinned*: the
@@ -107,6 +109,7 @@ class ExportRequest:
     files: tuple[RequestedFile, ...]
     decisions: tuple[Decision, ...] = ()
     history: tuple[StatusChange, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # the extract the bubble read
 
     @property
     def bubble(self) -> str:

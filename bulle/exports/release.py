@@ -6,6 +6,8 @@ and matched against their pinned SHA-256, into
 shown in a bubble), with ``release.json`` beside ``files/``, the machine-readable *release record*:
 the files and their hashes, the data snapshots of the project's extract, the
 automated checks with their parameters, and every reviewer's decisions.
+The data snapshots are those of the extract version the requester's bubble
+read, noted when the request was made (:func:`extract_snapshots`).
 
 :func:`release_record` is pure. :func:`stage_release` writes the folder
 under a temporary name and :func:`publish_release` renames it into place, so
@@ -15,7 +17,6 @@ that a release folder is either complete or absent.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 import shutil
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bulle.audit.events import canonical_json
+from bulle.data.manifest import MANIFEST_NAME, ManifestProblem, read_manifest
+from bulle.data.versions import ExtractVersions
 
 from .lifecycle import file_outcome, latest_decisions
 from .model import ExportRequest, FileOutcome
@@ -33,42 +36,33 @@ from .summary import decision_json, history_json
 RECORD_NAME = "release.json"
 FILES_DIR = "files"  # released files keep their outbox paths below it
 RECORD_SCHEMA = "https://schema.bulle-tre.org/airlock/release/v1"
-MANIFEST_NAME = "manifest.json"
 
 
-def extract_snapshots(data_dir: Path) -> dict[str, Any]:
-    """What the project's data extract says about its origin, for the release record.
+def extract_snapshots(data_dir: Path, version: str | None) -> dict[str, Any]:
+    """What the extract a bubble read says about its origin, for the request and its release record.
 
-    Reads ``<data>/manifest.json`` (written by the per-project extraction)
-    if there is one: its SHA-256 and the snapshot id of each table, found as
-    ``tables`` (a list of ``{"table", "snapshot_id"}`` or a mapping of table
-    to ``{"snapshot_id"}``). Without a manifest, ``snapshots`` is null and
-    ``reason`` says why. This is the one place that knows the manifest's
-    shape.
+    ``version`` is the extract version the requester's bubble mounted (the
+    spawner pins one at start, see :mod:`bulle.data.versions`), or None when
+    it started without one. Gives the version, its manifest's SHA-256, and
+    each table's warehouse snapshot id; ``snapshots`` is null, with
+    ``reason``, when there is nothing to read. Read when the request is made,
+    while the bubble still holds its version. This is the one place that
+    knows the manifest.
     """
-    manifest = data_dir / MANIFEST_NAME
+    if not version:
+        return {"version": None, "snapshots": None, "reason": "the bubble ran without a data extract"}
+    version_dir = ExtractVersions(data_dir).version_dir(version)
     try:
-        raw = manifest.read_bytes()
-    except FileNotFoundError:
-        return {"snapshots": None, "reason": f"the project has no data extract ({MANIFEST_NAME} is not in {data_dir})"}
-    except OSError as exc:
-        return {"snapshots": None, "reason": f"{manifest} cannot be read: {exc.strerror}"}
-    try:
-        parsed = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return {"snapshots": None, "reason": f"{manifest} is not JSON: {exc}"}
-    tables = parsed.get("tables") if isinstance(parsed, dict) else None
-    if isinstance(tables, Mapping):
-        tables = [{"table": name, **entry} for name, entry in tables.items() if isinstance(entry, Mapping)]
-    snapshots = [
-        {"table": str(entry.get("table")), "snapshot_id": entry.get("snapshot_id")}
-        for entry in (tables if isinstance(tables, list) else [])
-        if isinstance(entry, Mapping)
-    ]
-    found: dict[str, Any] = {"snapshots": snapshots, "manifest_sha256": hashlib.sha256(raw).hexdigest()}
-    if not snapshots:
-        found["reason"] = f"{MANIFEST_NAME} names no table snapshots"
-    return found
+        manifest = read_manifest(version_dir)
+        raw = (version_dir / MANIFEST_NAME).read_bytes()
+    except (ManifestProblem, OSError) as exc:
+        return {"version": version, "snapshots": None, "reason": str(exc)}
+    return {
+        "version": version,
+        "manifest_sha256": hashlib.sha256(raw).hexdigest(),
+        "created": manifest.created,
+        "snapshots": [{"table": t.table, "view": t.name, "snapshot_id": t.snapshot_id} for t in manifest.tables],
+    }
 
 
 def released_paths(request: ExportRequest) -> list[str]:
@@ -76,9 +70,7 @@ def released_paths(request: ExportRequest) -> list[str]:
     return [f.path for f in request.files if file_outcome(f, request.decisions) is FileOutcome.APPROVED]
 
 
-def release_record(
-    request: ExportRequest, released_by: str, released_at: str, comment: str, data: Mapping[str, Any]
-) -> dict[str, Any]:
+def release_record(request: ExportRequest, released_by: str, released_at: str, comment: str) -> dict[str, Any]:
     """The release record of ``request``, released by ``released_by`` at ``released_at``."""
     files = []
     for requested in request.files:
@@ -115,7 +107,7 @@ def release_record(
         "comment": comment,
         "reviewers": sorted({d.reviewer for d in request.decisions}),
         "files": files,
-        "data": dict(data),
+        "data": dict(request.data),
         "history": history_json(request),
     }
 

@@ -3,7 +3,7 @@
 ============================  ===============================================================
 table                         one row per
 ============================  ===============================================================
-``bulle_airlock_requests``    request: project, requester, bubble, justification, status
+``bulle_airlock_requests``    request: project, requester, bubble, justification, status, extract read
 ``bulle_airlock_files``       requested file: path, kind, pinned SHA-256 and size, verdict, report
 ``bulle_airlock_decisions``   decision of a checker on a file (never updated: a new one is added)
 ``bulle_airlock_history``     status change, with who, when and the comment
@@ -54,6 +54,7 @@ def make_tables() -> Tables:
         sa.Column("justification", text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("created", sa.String(32), nullable=False),
+        sa.Column("data", text, nullable=False),
         sa.Index(f"ix_{PREFIX}requests_requester", "requester", "created"),
         sa.Index(f"ix_{PREFIX}requests_status", "status", "created"),
     )
@@ -116,6 +117,7 @@ def insert_request(conn: Connection, tables: Tables, request: ExportRequest) -> 
             justification=request.justification,
             status=request.status.value,
             created=request.created,
+            data=json.dumps(dict(request.data), sort_keys=True),
         )
     )
     conn.execute(
@@ -242,6 +244,7 @@ def load_requests(conn: Connection, tables: Tables, query: sa.Select[tuple[objec
             justification=row["justification"],
             status=RequestStatus(row["status"]),
             created=row["created"],
+            data=MappingProxyType(json.loads(row["data"])),
             files=tuple(_file(r) for r in files.get(row["id"], [])),
             decisions=tuple(_decision(r) for r in decisions.get(row["id"], [])),
             history=tuple(_change(r) for r in history.get(row["id"], [])),

@@ -25,6 +25,7 @@ import hashlib
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 from sqlalchemy.engine import Engine
 from traitlets import Instance, Integer, Unicode
@@ -254,12 +255,15 @@ class ExportWorkflow(LoggingConfigurable):
         asks: Sequence[FileAsk],
         claimed: dict[str, str] | None = None,
         now: dt.datetime | None = None,
+        data_version: str | None = None,
     ) -> ExportRequest:
         """Make a request from ``user``'s bubble ``server`` for the files ``asks`` of their outbox.
 
         ``claimed`` maps paths to the SHA-256 the bubble computed: a file that
         changed between the bubble's reading and the hub's is refused
         (``changed-during-request``), so the requester knows what was pinned.
+        ``data_version`` is the extract version the bubble mounted (the
+        spawner knows it), whose snapshots the request and its release note.
         """
         now = now or dt.datetime.now(dt.UTC)
         policy = self._policy()
@@ -288,6 +292,7 @@ class ExportWorkflow(LoggingConfigurable):
             created=audit.format_time(now),
             files=tuple(self._pin(read) for read in reads),
             history=(StatusChange(None, RequestStatus.SUBMITTED, user, audit.format_time(now)),),
+            data=MappingProxyType(extract_snapshots(self.layout.data_dir(project), data_version)),
         )
         await audit.record(events.requested(request, rules.model_dump(), now))
         with self.engine.begin() as conn:
@@ -424,11 +429,8 @@ class ExportWorkflow(LoggingConfigurable):
         work_dir = self.layout.work_dir(request.project, request.requester)
         async with self._refusals(user, "release", request=request):
             contents = await asyncio.to_thread(self._reread, user, request, work_dir, approved)
-        data = extract_snapshots(self.layout.data_dir(request.project))
-        history = (*request.history, change)
-        record = record_bytes(
-            release_record(dataclasses.replace(request, history=history), user, change.time, change.comment, data)
-        )
+        released = dataclasses.replace(request, history=(*request.history, change))
+        record = record_bytes(release_record(released, user, change.time, change.comment))
         staging = stage_release(self.layout.releases_dir(request.project), request.id, contents, record)
         try:
             await audit.record(
@@ -438,7 +440,7 @@ class ExportWorkflow(LoggingConfigurable):
                     change.comment,
                     approved,
                     hashlib.sha256(record).hexdigest(),
-                    data["snapshots"],
+                    request.data.get("snapshots"),
                     now,
                 )
             )

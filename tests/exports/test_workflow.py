@@ -17,6 +17,7 @@ import pytest
 
 from bulle import audit
 from bulle.audit.store import RecordFilter, find_records
+from bulle.data.manifest import ExtractTable, Manifest
 from bulle.exports import ExportDenied, ExportWorkflow, FileAsk, FileDecision, FileOutcome, RequestStatus
 from bulle.exports.lifecycle import file_outcome
 from bulle.exports.release import RECORD_NAME, released_file
@@ -76,7 +77,7 @@ async def test_request_review_release_download(
     assert described["checks"]["status"] == "pass"
     assert [d["decision"] for d in described["decisions"]] == ["approve"]
     assert record["data"]["snapshots"] is None
-    assert "no data extract" in record["data"]["reason"]
+    assert record["data"]["reason"] == "the bubble ran without a data extract"
     assert [step["to"] for step in record["history"]] == ["submitted", "released"]
 
     _requested, content = await workflow.download("alice", request.id, "tables/ages.csv")
@@ -286,20 +287,34 @@ async def test_checkers_see_only_requests_they_may_review(workflow: ExportWorkfl
     assert refused.value.rule == "not-involved"
 
 
-async def test_the_release_record_names_the_extract_snapshots(
+async def test_the_release_record_names_the_snapshots_of_the_extract_the_bubble_read(
     workflow: ExportWorkflow, outbox: Path, layout: StateLayout
 ) -> None:
-    data = layout.data_dir("alpha")
-    data.mkdir(parents=True)
-    manifest = {"tables": [{"table": "omop.person", "snapshot_id": 4242}]}
-    (data / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    version_dir = layout.data_dir("alpha") / "v2"
+    version_dir.mkdir(parents=True)
+    person = ExtractTable("omop_person", "omop.person", 0, "0" * 64, 4242, 200, "omop_person.parquet", ())
+    manifest = Manifest("alpha", "v2", "2026-05-01T12:00:00Z", "1" * 64, "key-1", (person,))
+    (version_dir / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     write(outbox, "ages.csv", PASSING)
-    request = await ask(workflow, FileAsk("ages.csv", "frequency"))
+    request = await workflow.request_export(
+        "alice", "alpha-notebook", "why", [FileAsk("ages.csv", "frequency")], data_version="v2"
+    )
+    (version_dir / "manifest.json").unlink()  # the version may be collected once the bubble stops
     await workflow.decide("oscar", request.id, "ages.csv", FileDecision.APPROVE, "")
     await workflow.change_status("oscar", request.id, RequestStatus.RELEASED)
     record = json.loads((layout.release_dir("alpha", request.id) / RECORD_NAME).read_text(encoding="utf-8"))
-    assert record["data"]["snapshots"] == [{"table": "omop.person", "snapshot_id": 4242}]
-    assert record["data"]["manifest_sha256"] == hashlib.sha256((data / "manifest.json").read_bytes()).hexdigest()
+    assert record["data"]["version"] == "v2"
+    assert record["data"]["snapshots"] == [{"table": "omop.person", "view": "omop_person", "snapshot_id": 4242}]
+    assert record["data"]["manifest_sha256"] == hashlib.sha256(manifest.to_json().encode()).hexdigest()
+
+
+async def test_a_missing_manifest_is_named_in_the_record(workflow: ExportWorkflow, outbox: Path) -> None:
+    write(outbox, "ages.csv", PASSING)
+    request = await workflow.request_export(
+        "alice", "alpha-notebook", "why", [FileAsk("ages.csv", "frequency")], data_version="v9"
+    )
+    assert request.data["snapshots"] is None
+    assert "manifest.json is missing" in request.data["reason"]
 
 
 async def test_a_statistics_table_is_checked_with_its_counts_file_which_is_never_released(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -71,6 +72,10 @@ def export_a_table_through_the_airlock(alice: HubClient, oscar: HubClient) -> No
     released = oscar.api("POST", f"/bulle/airlock/requests/{request_id}/status", {"status": "released"})
     assert released.json()["status"] == "released", released.text
     assert alice.get(f"/hub/airlock/requests/{request_id}/released/ages.csv").text == table
+    record = oscar.hub.state_dir / "projects" / "psy-cohort" / "releases" / request_id / "release.json"
+    data = json.loads(record.read_text(encoding="utf-8"))["data"]
+    assert data["version"] == "v1", data
+    assert {s["table"] for s in data["snapshots"]} >= {"omop.person"}
 
 
 def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(traversable_tmp: Path) -> None:
