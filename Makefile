@@ -16,6 +16,13 @@ PYTHON ?= /usr/bin/python3
 VENV := .venv
 BIN := $(VENV)/bin
 NODE_BIN := node_modules/.bin
+# The airlock's JupyterLab extension: plain JavaScript in lab/, built with
+# @jupyterlab/builder against the JupyterLab of the environment (its staging
+# package.json gives the shared packages' versions) into labextension/
+# (not committed), then installed where bubbles' JupyterLab finds it.
+LAB_SOURCE := extensions/airlock/lab
+LAB_BUILD := extensions/airlock/labextension
+LAB_INSTALLED := $(VENV)/share/jupyter/labextensions/@bulle/jupyterlab-airlock
 
 export PATH := $(CURDIR)/$(NODE_BIN):$(CURDIR)/$(BIN):$(PATH)
 
@@ -40,7 +47,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-install: system-packages $(VENV)/.installed $(NODE_BIN)/configurable-http-proxy
+install: system-packages $(VENV)/.installed $(NODE_BIN)/configurable-http-proxy $(LAB_INSTALLED)/package.json
 
 system-packages:
 	@tools/ensure-system-packages.sh
@@ -48,7 +55,7 @@ system-packages:
 $(BIN)/python: | system-packages
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml $(wildcard jupyter-config/*/*.json) | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(wildcard jupyter-config/*/*.json extensions/jupyter-config/*/*.json) | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/python tools/install_data_files.py
@@ -58,5 +65,20 @@ $(NODE_BIN)/configurable-http-proxy: package.json package-lock.json | system-pac
 	npm ci --no-audit --no-fund
 	touch $@
 
+$(LAB_SOURCE)/node_modules/.installed: $(LAB_SOURCE)/package.json $(LAB_SOURCE)/package-lock.json | system-packages
+	cd $(LAB_SOURCE) && npm ci --no-audit --no-fund
+	touch $@
+
+$(LAB_BUILD)/package.json: $(LAB_SOURCE)/node_modules/.installed $(wildcard $(LAB_SOURCE)/src/*.js $(LAB_SOURCE)/style/*.css) $(VENV)/.installed
+	rm -rf $(LAB_BUILD)
+	core="$$($(abspath $(BIN)/python) -c 'import jupyterlab, pathlib; print(pathlib.Path(jupyterlab.__file__).parent / "staging")')" \
+		&& cd $(LAB_SOURCE) && node node_modules/@jupyterlab/builder/lib/build-labextension.js --core-path "$$core" .
+
+$(LAB_INSTALLED)/package.json: $(LAB_BUILD)/package.json
+	rm -rf $(LAB_INSTALLED)
+	mkdir -p $(dir $(LAB_INSTALLED))
+	cp -r $(LAB_BUILD) $(LAB_INSTALLED)
+	chmod -R a+rX $(LAB_INSTALLED)
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache *.egg-info
+	rm -rf $(VENV) node_modules $(LAB_SOURCE)/node_modules $(LAB_BUILD) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -5,15 +5,20 @@
     <state>/                      0711  root
       hub/                        0700  hub database, cookie secret, local accounts,
                                         audit signing key and checkpoint copies
+      airlock/                    0700  root: the hub's copies of files asked for export
+        blobs/<sha256>                    each file's bytes as they were when requested
       projects/                   0711
         <project>/                0750  root:bulleprj-<project>
           work/                   0750  root:bulleprj-<project>
             <user>/               0700  bulle-<user>: the member's workspace
+              outbox/             0700  bulle-<user>: files the member may ask to export
           shared/                 2770  root:bulleprj-<project>: shared by members
           data/                   0750  root:bulleprj-<project>: the project's data extract, in
                                         versions v<N>/ and a link current -> v<N> (see
                                         bulle.data.versions); a bubble mounts, read-only,
                                         the version current when it started
+          releases/               0700  root: released outputs, never mounted in bubbles
+            <request>/                    the released files and release.json
       warehouse/                  0700  the Iceberg warehouse (data stewards only)
         catalog.sqlite                    the embedded Iceberg catalog
         data/                             table data and metadata
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUNTIME_BASE = Path("/run/bulle")
+OUTBOX = "outbox"  # the folder of a member's workspace that export requests read from
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,32 @@ class StateLayout:
     def work_dir(self, project_id: str, user: str) -> Path:
         return self.work_root(project_id) / user
 
+    def outbox_dir(self, project_id: str, user: str) -> Path:
+        """The member's export outbox, inside their workspace."""
+        return self.work_dir(project_id, user) / OUTBOX
+
     def shared_dir(self, project_id: str) -> Path:
         return self.project_dir(project_id) / "shared"
 
     def data_dir(self, project_id: str) -> Path:
         """The project's data extract, read-only in its bubbles."""
         return self.project_dir(project_id) / "data"
+
+    def releases_dir(self, project_id: str) -> Path:
+        """Released outputs of the project: the hub's, never shown in a bubble."""
+        return self.project_dir(project_id) / "releases"
+
+    def release_dir(self, project_id: str, request_id: str) -> Path:
+        return self.releases_dir(project_id) / request_id
+
+    @property
+    def airlock_dir(self) -> Path:
+        """The hub's private copies of requested files (root only)."""
+        return self.root / "airlock"
+
+    @property
+    def airlock_blobs(self) -> Path:
+        return self.airlock_dir / "blobs"
 
     @property
     def warehouse_dir(self) -> Path:

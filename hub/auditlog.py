@@ -31,8 +31,9 @@ from bulle.state import StateLayout
 from .audithandlers import audit_handlers
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: API calls that are not administration even when an administrator's token makes them.
-NOT_ADMINISTRATION = re.compile(r"^/(users/[^/]+/activity|bulle/audit/.*)$")
+#: API calls that are not administration even when an administrator's token makes them
+#: (the airlock records its own actions, as ``airlock.*``).
+NOT_ADMINISTRATION = re.compile(r"^/(users/[^/]+/activity|bulle/audit/.*|bulle/airlock/.*)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

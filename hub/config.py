@@ -28,6 +28,7 @@ from bulle.policies import Policy, PolicyInvalid, load_policy
 from bulle.policies.jupyterhub import CUSTOM_SCOPES, compile_hub_roles
 from bulle.state import StateLayout
 
+from .airlock import configure_airlock
 from .auditlog import configure_audit
 from .pages import home_template_vars
 from .sandbox import SandboxUnavailable, configure_sandbox
@@ -146,6 +147,7 @@ def configure_hub(c: Config) -> Policy:
     c.Spawner.state_dir = str(layout.root)
     c.Spawner.cmd = [_singleuser_command()]
     configure_audit(c, policy, str(Path(settings.policy_dir).resolve()), layout)
+    configure_airlock(c, policy, layout)
     return policy
 
 

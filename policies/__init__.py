@@ -6,6 +6,7 @@ the policy through it. The public names::
     load_policy(directory)  -> Policy          (raises PolicyInvalid)
     check_user_can_start(...) / user_can_start(...)
     check_user_can_login(...) / user_can_login(...)
+    check_user_can_export(...) / user_can_export(...)   (asking the airlock for an export)
     startable_bubbles(policy, user, now)
     policy.disclosure_rules(project_id) -> DisclosureRules   (the airlock's parameters)
 """
@@ -14,9 +15,11 @@ from .decisions import (
     RunningBubble,
     bubble_may_continue,
     check_bubble_may_continue,
+    check_user_can_export,
     check_user_can_login,
     check_user_can_start,
     startable_bubbles,
+    user_can_export,
     user_can_login,
     user_can_start,
 )
@@ -55,6 +58,7 @@ __all__ = [
     "TableMapping",
     "bubble_may_continue",
     "check_bubble_may_continue",
+    "check_user_can_export",
     "check_user_can_login",
     "check_user_can_start",
     "load_policy",
@@ -63,6 +67,7 @@ __all__ = [
     "startable_bubbles",
     "system_group",
     "system_user",
+    "user_can_export",
     "user_can_login",
     "user_can_start",
 ]

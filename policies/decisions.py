@@ -23,6 +23,11 @@ rule               refuses when
 ``quota-memory``   … its memory cap
 ``quota-gpu``      … its GPU cap
 =================  ===========================================================
+
+Asking to export outputs from a project through the airlock
+(:func:`check_user_can_export`) takes the first four rules: ``project``,
+``membership``, ``status`` and ``validity``. Who may review a request is
+decided in :mod:`bulle.exports.decisions`, which needs the request itself.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ def check_user_can_login(policy: Policy, user: str) -> None:
 
 
 def user_can_login(policy: Policy, user: str) -> bool:
-    return _allowed(check_user_can_login, policy, user)
+    return allowed(check_user_can_login, policy, user)
 
 
 def check_user_can_start(
@@ -85,7 +90,7 @@ def user_can_start(
     now: dt.datetime,
     running: Iterable[RunningBubble] = (),
 ) -> bool:
-    return _allowed(check_user_can_start, policy, user, project_id, profile_name, now, tuple(running))
+    return allowed(check_user_can_start, policy, user, project_id, profile_name, now, tuple(running))
 
 
 def check_bubble_may_continue(policy: Policy, user: str, project_id: str, profile_name: str, now: dt.datetime) -> None:
@@ -100,7 +105,20 @@ def check_bubble_may_continue(policy: Policy, user: str, project_id: str, profil
 
 
 def bubble_may_continue(policy: Policy, user: str, project_id: str, profile_name: str, now: dt.datetime) -> bool:
-    return _allowed(check_bubble_may_continue, policy, user, project_id, profile_name, now)
+    return allowed(check_bubble_may_continue, policy, user, project_id, profile_name, now)
+
+
+def check_user_can_export(policy: Policy, user: str, project_id: str, now: dt.datetime) -> None:
+    """Raise :class:`PolicyDenied` unless ``user`` may ask to export outputs of ``project_id`` at ``now``."""
+    deny = _denial(user, project_id, f"may not ask to export outputs of project {project_id!r}")
+    project = policy.project(project_id)
+    if project is None:
+        raise deny("project", f"there is no project {project_id!r} in the policy")
+    _check_member_of_open_project(policy, user, project, now, deny)
+
+
+def user_can_export(policy: Policy, user: str, project_id: str, now: dt.datetime) -> bool:
+    return allowed(check_user_can_export, policy, user, project_id, now)
 
 
 def _denial(user: str, project_id: str, what: str) -> _Deny:
@@ -194,7 +212,8 @@ class _Deny(Protocol):
     def __call__(self, rule: str, reason: str) -> PolicyDenied: ...
 
 
-def _allowed(check: Callable[..., None], *args: object) -> bool:
+def allowed(check: Callable[..., None], *args: object) -> bool:
+    """Whether ``check(*args)`` passes: the bool twin of a ``check_`` decision."""
     try:
         check(*args)
     except PolicyDenied:

@@ -15,10 +15,13 @@ from .policy import Policy
 
 READ_AUDIT_SCOPE = "custom:bulle:read-audit"
 WRITE_AUDIT_SCOPE = "custom:bulle:write-audit"
+REVIEW_OUTPUTS_SCOPE = "custom:bulle:review-outputs"
+REQUEST_EXPORT_SCOPE = "custom:bulle:request-export"
 
 #: Scopes bulle's hub-side services check, defined once here.
 CUSTOM_SCOPES: dict[str, dict[str, str]] = {
-    "custom:bulle:review-outputs": {"description": "Review export requests in the airlock."},
+    REVIEW_OUTPUTS_SCOPE: {"description": "Review export requests in the airlock."},
+    REQUEST_EXPORT_SCOPE: {"description": "Ask the airlock to export files from a bubble's outbox."},
     READ_AUDIT_SCOPE: {"description": "Read and export the audit trail."},
     WRITE_AUDIT_SCOPE: {
         "description": "Send a bubble's session records (code run, terminal input) to the audit trail."
@@ -28,14 +31,20 @@ CUSTOM_SCOPES: dict[str, dict[str, str]] = {
 
 ROLE_SCOPES: dict[str, list[str]] = {
     "bulle-auditor": [READ_AUDIT_SCOPE, "read:users:name"],
-    "bulle-output-checker": ["custom:bulle:review-outputs", "read:users:name"],
+    "bulle-output-checker": [REVIEW_OUTPUTS_SCOPE, "read:users:name"],
     "bulle-data-steward": ["custom:bulle:manage-warehouse", "read:users:name"],
 }
 
 #: Scopes of each bubble's own hub token: JupyterHub's default ``server`` role,
-#: and writing the session records of this bubble only (``!server`` becomes
+#: writing the session records of this bubble only, and asking the airlock for
+#: exports from this bubble only (``!server`` becomes
 #: ``!server=<user>/<server name>`` when the token is made).
-BUBBLE_TOKEN_SCOPES: tuple[str, ...] = ("users:activity!user", "access:servers!server", f"{WRITE_AUDIT_SCOPE}!server")
+BUBBLE_TOKEN_SCOPES: tuple[str, ...] = (
+    "users:activity!user",
+    "access:servers!server",
+    f"{WRITE_AUDIT_SCOPE}!server",
+    f"{REQUEST_EXPORT_SCOPE}!server",
+)
 
 
 def project_group(project_id: str) -> str:
@@ -47,9 +56,9 @@ def compile_hub_roles(policy: Policy) -> list[dict[str, Any]]:
 
     The ``user`` role lists every user the policy knows, so a user removed
     from the policy loses even their basic scopes (and tokens) at restart.
-    It holds writing audit records for the user's own bubbles because a
-    bubble's token can only carry scopes its user holds; the hub accepts
-    such records only for a bubble's own user, project and server.
+    It holds writing audit records and asking for exports for the user's own
+    bubbles because a bubble's token can only carry scopes its user holds;
+    the hub accepts both only for a bubble's own user, project and server.
     """
     roles = policy.platform.roles
     return [
@@ -76,7 +85,7 @@ def compile_hub_roles(policy: Policy) -> list[dict[str, Any]]:
         {
             "name": "user",
             "description": "Everyone the policy knows.",
-            "scopes": ["self", f"{WRITE_AUDIT_SCOPE}!user"],
+            "scopes": ["self", f"{WRITE_AUDIT_SCOPE}!user", f"{REQUEST_EXPORT_SCOPE}!user"],
             "users": sorted(policy.usernames),
         },
     ]

@@ -40,7 +40,7 @@ from traitlets import Bool, Enum, Float, Integer, List, Unicode, default
 
 from bulle import audit
 from bulle.data.versions import ExtractVersions, Pinned
-from bulle.extensions.recorder import recorder_config_dir
+from bulle.extensions import bubble_config_dir
 from bulle.policies import PolicyDenied, check_bubble_may_continue
 from bulle.state import RuntimeLayout
 
@@ -80,13 +80,14 @@ def locked_jupyter_environment(home: Path) -> dict[str, str]:
     write. Jupyter reads ``JUPYTER_CONFIG_DIR`` (``~/.jupyter`` by default)
     with top priority and Python runs ``usercustomize`` and ``.pth`` files of
     ``~/.local/lib/python3.X/site-packages``: files planted there could switch
-    the session recorder off at the bubble's next start. So the config folder
-    is the recorder's own, read-only in the bubble (it also enables the
-    recorder, which an editable install would not place as wheel data), user
-    site-packages are off, and only JupyterLab's settings and workspaces,
-    which cannot load server extensions, stay in the workspace.
+    the session recorder or the airlock's refusal of downloads off at the
+    bubble's next start. So the config folder is bulle's own
+    (:func:`bulle.extensions.bubble_config_dir`), read-only in the bubble (it
+    also enables the extensions, which an editable install would not place as
+    wheel data), user site-packages are off, and only JupyterLab's settings
+    and workspaces, which cannot load server extensions, stay in the workspace.
     """
-    config = recorder_config_dir()
+    config = bubble_config_dir()
     return {
         "JUPYTER_CONFIG_DIR": config,
         "PYTHONNOUSERSITE": "1",

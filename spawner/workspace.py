@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from bulle.state import StateLayout
+from bulle.state import OUTBOX, StateLayout
 
 from .bubble import Bubble
 from .identity import Identity
@@ -21,7 +21,7 @@ ROOT_UID = 0
 
 
 def prepare_workspace(layout: StateLayout, bubble: Bubble, identity: Identity | None) -> None:
-    """Create the project folder, the member's workspace, the shared folder and the data folder.
+    """Create the project folder, the member's workspace and outbox, the shared folder and the data folder.
 
     The data folder holds the project's extract (written by the hub, never by
     a bubble): members may read it, and bubbles see it read-only.
@@ -43,6 +43,22 @@ def prepare_workspace(layout: StateLayout, bubble: Bubble, identity: Identity | 
         os.symlink(bubble.shared_dir, link)
         if identity:
             os.lchown(link, identity.uid, project_gid)
+    _ensure_member_dir(bubble.work_dir / OUTBOX, identity, project_gid)
+
+
+def _ensure_member_dir(path: Path, identity: Identity | None, gid: int) -> None:
+    """Create a folder inside the member's workspace, owned by them, unless something is there.
+
+    The workspace is the member's: what they put at that name (even a file or
+    a link) stays; the hub never changes the mode of anything in it, and
+    reads the outbox without following links (:mod:`bulle.exports.outbox`).
+    """
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    if identity:
+        os.chown(path, identity.uid, gid, follow_symlinks=False)
 
 
 def _ensure_dir(path: Path, mode: int, uid: int, gid: int) -> None:

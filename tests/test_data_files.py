@@ -1,7 +1,8 @@
-"""The Jupyter configuration bubbles read is installed in the environment."""
+"""The Jupyter configuration bubbles read, and the airlock's JupyterLab extension, are installed in the environment."""
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -17,3 +18,17 @@ def test_every_data_file_is_installed_in_the_environment() -> None:
         for source in sources:
             installed = Path(sys.prefix) / destination / Path(source).name
             assert installed.read_bytes() == (REPO / source).read_bytes(), f"run `make install`: {installed} is stale"
+
+
+def test_the_airlock_jupyterlab_extension_is_built_and_installed() -> None:
+    """`make install` builds extensions/airlock/lab into labextension/ and copies it into the prefix."""
+    built = REPO / "extensions" / "airlock" / "labextension" / "package.json"
+    installed = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@bulle" / "jupyterlab-airlock"
+    assert built.exists(), "run `make install`: the airlock's JupyterLab extension is not built"
+    assert (installed / "package.json").read_bytes() == built.read_bytes(), f"run `make install`: {installed} is stale"
+    load = json.loads(built.read_text(encoding="utf-8"))["jupyterlab"]["_build"]["load"]
+    assert (installed / load).is_file()
+    newest_source = max(p.stat().st_mtime for p in (REPO / "extensions" / "airlock" / "lab" / "src").glob("*.js"))
+    assert built.stat().st_mtime >= newest_source, (
+        "run `make install`: the JupyterLab extension is older than its source"
+    )

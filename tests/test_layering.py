@@ -5,9 +5,11 @@
 - ``bulle.airlock`` (the disclosure checks, used by the hub and by the
   extensions in bubbles) imports only ``bulle.policies`` from bulle.
 - ``bulle.audit`` imports nothing else from bulle either: the hub, the
-  spawner, the extensions and the tools all record through it.
+  spawner, the extensions and the tools all record through it;
 - ``bulle.data`` runs inside bubbles: it imports only ``bulle.policies`` and
-  ``bulle.audit`` from bulle (never the hub, the warehouse or the spawner).
+  ``bulle.audit`` from bulle (never the hub, the warehouse or the spawner);
+- ``bulle.exports`` (export requests) never imports the hub, since the
+  bubbles' airlock extension uses it too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ SUBPACKAGES = {
     "hub": "bulle.hub",
     "bulle/airlock": "bulle.airlock",
     "bulle/data": "bulle.data",
+    "bulle/exports": "bulle.exports",
 }
 
 

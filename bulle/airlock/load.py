@@ -24,20 +24,37 @@ def _read(path: Path, max_bytes: int | None) -> tuple[bytes, int | None]:
     return content, None
 
 
-def read_acro_evidence(path: Path) -> AcroEvidence | None:
-    """ACRO's ``results.json`` in the folder of ``path``, with its checksum of ``path``, when both are there."""
-    results_path = path.parent / ACRO_RESULTS
-    if path.name == ACRO_RESULTS or not results_path.is_file():
+def acro_evidence(results: bytes | None, checksum: bytes | None) -> AcroEvidence | None:
+    """ACRO's evidence from the bytes of ``results.json`` and of the file's ``checksums/<name>.txt``.
+
+    None when there is no ``results.json`` or it is not a JSON object. The
+    hub reads both files itself (without following links) and calls this.
+    """
+    if results is None:
         return None
     try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        parsed = json.loads(results)
+    except (UnicodeDecodeError, json.JSONDecodeError):
         return None
-    if not isinstance(results, dict):
+    if not isinstance(parsed, dict):
         return None
-    checksum_path = path.parent / "checksums" / f"{path.name}.txt"
-    checksum = checksum_path.read_text(encoding="utf-8").strip() if checksum_path.is_file() else None
-    return AcroEvidence(results=results, sha256=checksum)
+    sha256 = checksum.decode("utf-8", errors="replace").strip() if checksum is not None else None
+    return AcroEvidence(results=parsed, sha256=sha256)
+
+
+def _read_if_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def read_acro_evidence(path: Path) -> AcroEvidence | None:
+    """ACRO's ``results.json`` in the folder of ``path``, with its checksum of ``path``, when both are there."""
+    if path.name == ACRO_RESULTS:
+        return None
+    results = _read_if_file(path.parent / ACRO_RESULTS)
+    return acro_evidence(results, _read_if_file(path.parent / "checksums" / f"{path.name}.txt"))
 
 
 def load_output(path: Path, kind: Kind | str, counts: Path | None = None, *, max_bytes: int | None = None) -> Output:

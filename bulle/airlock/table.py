@@ -163,8 +163,8 @@ def _delimiter(first_line: str) -> str:
 def read_rows(text: str) -> tuple[list[list[str]], bool]:
     """The CSV rows of ``text``, padded to one width, and whether decimals use commas."""
     first_line = text.split("\n", 1)[0]
-    delimiter = _delimiter(first_line)
-    try:
+    try:  # a field over csv's limit (128 KiB) is an error even when sniffing the delimiter
+        delimiter = _delimiter(first_line)
         rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in row)]
     except csv.Error as exc:
         raise Unreadable(f"not valid CSV: {exc}") from None

@@ -57,13 +57,24 @@ EVENT_TYPES: Mapping[str, int] = MappingProxyType(
         "warehouse.ingested": 1,
         "data.extracted": 1,
         "data.connected": 1,
+        "airlock.requested": 1,
+        "airlock.reviewed": 1,
+        "airlock.viewed": 1,
+        "airlock.released": 1,
+        "airlock.returned": 1,
+        "airlock.rejected": 1,
+        "airlock.withdrawn": 1,
+        "airlock.downloaded": 1,
+        "airlock.refused": 1,
+        "outbox.written": 1,
     }
 )
 
 #: Types a bubble's session recorder sends.
 RECORDER_TYPES = frozenset({"kernel.execute", "kernel.result", "terminal.input"})
-#: Types a bubble may send (the recorder's, and its data connections); the hub refuses any other from a bubble.
-BUBBLE_TYPES = RECORDER_TYPES | {"data.connected"}
+#: Types a bubble may send (the recorder's, its data connections, its airlock extension's outbox records);
+#: the hub refuses any other from a bubble.
+BUBBLE_TYPES = RECORDER_TYPES | {"data.connected", "outbox.written"}
 
 Outcome = Literal["allow", "deny"]
 

@@ -4,8 +4,8 @@
 ``kernel.result``, ``terminal.input``, and the ``bubble.*`` events that
 frame each run of it) into :class:`ReplayStep` rows: each execution with its
 result joined by message id (time, notebook, code, status, output digest and
-size), each typed terminal line, and a row where each run of the bubble
-started or stopped. Pure: records in, rows out.
+size), each typed terminal line, each file written to the export outbox,
+and a row where each run of the bubble started or stopped. Pure: records in, rows out.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ REPLAY_TYPES = (
     "kernel.execute",
     "kernel.result",
     "terminal.input",
+    "outbox.written",
 )
 
 
@@ -32,7 +33,7 @@ REPLAY_TYPES = (
 class ReplayStep:
     seq: int
     time: str
-    kind: str  # "cell", "terminal", "bubble"
+    kind: str  # "cell", "terminal", "outbox", "bubble"
     where: str  # notebook path, terminal name, or the bubble event's type
     text: str  # code, typed line, or what happened to the bubble
     language: str = ""
@@ -68,6 +69,9 @@ def replay_steps(records: Iterable[StoredRecord]) -> list[ReplayStep]:
         elif kind == "terminal.input":
             where = f"terminal {details['terminal']}"
             steps.append(ReplayStep(record.seq, event["time"], "terminal", where, details["line"]))
+        elif kind == "outbox.written":
+            text = f"wrote outbox/{details['path']} ({details['size']:,} bytes, SHA-256 {details['sha256'][:16]}…)"
+            steps.append(ReplayStep(record.seq, event["time"], "outbox", "outbox", text))
         elif kind.startswith("bubble."):
             steps.append(ReplayStep(record.seq, event["time"], "bubble", kind, _bubble_text(event)))
     return steps

@@ -7,7 +7,7 @@ reach the hub from JupyterHub's (``JUPYTERHUB_API_URL``,
 bubble's records and nothing else). At load it makes the server's kernel
 connections record (:mod:`.kernels`); terminals record through
 :mod:`.terminals`. Both recording classes are also set by configuration
-(``jupyter-config/jupyter_server_config.json``) so that, should this
+(``extensions/jupyter-config/jupyter_server_config.json``) so that, should this
 extension fail to load, code and keystrokes are refused rather than run
 unrecorded.
 """
@@ -21,6 +21,7 @@ from urllib.parse import quote
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Integer, Unicode, default
 
+from ..bubble import BubbleSettings
 from .capture import BubbleIdentity
 from .delivery import Delivery
 from .kernels import recording_connection_class
@@ -29,17 +30,11 @@ from .spool import Spool
 from .terminals import record_new_terminals
 
 
-class RecorderApp(ExtensionApp):
+class RecorderApp(BubbleSettings, ExtensionApp):
     """Record the code run and the lines typed in this bubble, and send them to the hub's audit trail."""
 
     name = "bulle_recorder"
     load_other_extensions = True
-
-    user = Unicode(help="The bubble's user. Default: BULLE_USER, else JUPYTERHUB_USER.").tag(config=True)
-    project = Unicode(help="The bubble's project. Default: BULLE_PROJECT.").tag(config=True)
-    server_name = Unicode(help="The bubble's server name. Default: JUPYTERHUB_SERVER_NAME.").tag(config=True)
-    hub_api_url = Unicode(help="The hub's API URL. Default: JUPYTERHUB_API_URL.").tag(config=True)
-    api_token = Unicode(help="The bubble's hub token. Default: JUPYTERHUB_API_TOKEN.").tag(config=True)
 
     spool_dir = Unicode(
         help="""Folder where records wait until the hub confirms them. Default:
@@ -61,26 +56,6 @@ class RecorderApp(ExtensionApp):
     recorder: SessionRecorder | None = None
     delivery: Delivery | None = None
 
-    @default("user")
-    def _user_default(self) -> str:
-        return os.environ.get("BULLE_USER") or os.environ.get("JUPYTERHUB_USER", "")
-
-    @default("project")
-    def _project_default(self) -> str:
-        return os.environ.get("BULLE_PROJECT", "")
-
-    @default("server_name")
-    def _server_name_default(self) -> str:
-        return os.environ.get("JUPYTERHUB_SERVER_NAME", "")
-
-    @default("hub_api_url")
-    def _hub_api_url_default(self) -> str:
-        return os.environ.get("JUPYTERHUB_API_URL", "")
-
-    @default("api_token")
-    def _api_token_default(self) -> str:
-        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
-
     @default("spool_dir")
     def _spool_dir_default(self) -> str:
         if os.environ.get("BULLE_RECORDER_SPOOL"):
@@ -88,13 +63,11 @@ class RecorderApp(ExtensionApp):
         return str(Path.home() / ".local" / "state" / "bulle" / "recorder" / (self.server_name or "default"))
 
     def initialize_settings(self) -> None:
-        missing = [
-            name for name in ("user", "project", "server_name", "hub_api_url", "api_token") if not getattr(self, name)
-        ]
+        missing = self.missing_settings("user", "project", "server_name", "hub_api_url", "api_token")
         if missing:
             self.log.error(
                 "bulle recorder: %s not set (is this a bubble started by the bulle hub?); code will not run unrecorded",
-                ", ".join(f"RecorderApp.{name}" for name in missing),
+                ", ".join(missing),
             )
             return
         who = BubbleIdentity(self.user, self.project, self.server_name)

@@ -196,3 +196,16 @@ def test_a_fully_hidden_third_row_is_data_not_a_row_of_index_names() -> None:
     )
     assert table.rows == (("north",), ("south",), ("east",))
     assert table.header_rows == 1
+
+
+@pytest.mark.parametrize(
+    ("first_line", "readable"),
+    [("a,b\n1,2\n", True), ("x" * 200_000 + "\n1,2\n", False)],
+    ids=["short-line", "line-over-the-csv-field-limit"],
+)
+def test_a_line_over_the_csv_field_limit_is_unreadable_not_a_crash(first_line: str, readable: bool) -> None:
+    if readable:
+        assert len(parse_table(first_line).rows) == 1
+        return
+    with pytest.raises(Unreadable, match="not valid CSV"):
+        parse_table(first_line)

@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from bulle import audit
-from bulle.audit.store import CHECKPOINTS_TABLE, EVENTS_TABLE
-from tests.hub.conftest import hub, postgres_url, traversable_tmp  # noqa: F401  (fixtures)
+from tests.hub.conftest import empty_db_url, hub, postgres_url, traversable_tmp  # noqa: F401  (fixtures)
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -41,19 +39,6 @@ DETAILS: dict[str, dict[str, Any]] = {
     },
     "terminal.input": {"terminal": "1", "line": "ls", "line_truncated": False},
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.sqlite'}"
-        return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {EVENTS_TABLE}, {CHECKPOINTS_TABLE}")
-    engine.dispose()
 
 
 @pytest.fixture

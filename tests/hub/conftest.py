@@ -2,7 +2,9 @@
 
 ``hub`` is parametrized over the hub database: SQLite in the state folder,
 and a throwaway PostgreSQL database on 127.0.0.1:5432 (created and dropped
-here). The test policy is written with dates relative to today.
+here). The test policy is written with dates relative to today. ``db_url``
+(imported as ``empty_db_url``) is an empty hub database of either kind, for
+tests of the tables bulle keeps there.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
 from bulle.hub.accounts import set_password
 from bulle.state import StateLayout
@@ -23,7 +26,8 @@ from bulle.state import StateLayout
 from .hubprocess import HubProcess
 
 PASSWORDS = {
-    user: f"{user}-password-{secrets.token_hex(4)}" for user in ("alice", "bob", "chloe", "oscar", "ada", "mallory")
+    user: f"{user}-password-{secrets.token_hex(4)}"
+    for user in ("alice", "bob", "chloe", "oscar", "olga", "ada", "mallory")
 }
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -112,6 +116,21 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(name="db_url", params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty hub database: SQLite (a new file), or PostgreSQL (the module's throwaway database, emptied after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.sqlite'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = sa.create_engine(url)
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -1,7 +1,8 @@
-"""`bulle demo` (what `make demo` runs), end to end, and its Ctrl-C."""
+"""`bulle demo` (what `make demo` runs), end to end with the airlock tour, and its Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -46,6 +47,37 @@ def count_in_notebook(client: HubClient, user: str, server: str, table: str) -> 
         kernel.close()
 
 
+def export_a_table_through_the_airlock(alice: HubClient, oscar: HubClient) -> None:
+    """The demo's airlock tour: alice asks from her bubble, oscar approves and releases, alice downloads."""
+    bubble = "/user/alice/psy-cohort-notebook"
+    headers = {"X-XSRFToken": alice.session.cookies.get("_xsrf", path=f"{bubble}/") or ""}
+    table = "age_band,F,M\n18-39,120,95\n40-64,210,180\n"
+    written = alice.session.put(
+        alice.url(f"{bubble}/api/contents/outbox/ages.csv"),
+        json={"type": "file", "format": "text", "content": table},
+        headers=headers,
+        timeout=30,
+    )
+    assert written.status_code in (200, 201), written.text
+    asked = alice.session.post(
+        alice.url(f"{bubble}/bulle/airlock/requests"),
+        json={"justification": "Table 1", "files": [{"path": "ages.csv", "kind": "frequency"}]},
+        headers=headers,
+        timeout=60,
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    body = {"file": "ages.csv", "decision": "approve"}
+    assert oscar.api("POST", f"/bulle/airlock/requests/{request_id}/decisions", body).status_code == 200
+    released = oscar.api("POST", f"/bulle/airlock/requests/{request_id}/status", {"status": "released"})
+    assert released.json()["status"] == "released", released.text
+    assert alice.get(f"/hub/airlock/requests/{request_id}/released/ages.csv").text == table
+    record = oscar.hub.state_dir / "projects" / "psy-cohort" / "releases" / request_id / "release.json"
+    data = json.loads(record.read_text(encoding="utf-8"))["data"]
+    assert data["version"] == "v1", data
+    assert {s["table"] for s in data["snapshots"]} >= {"omop.person"}
+
+
 def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(traversable_tmp: Path) -> None:
     state = traversable_tmp / "demo-state"
     port = free_port()
@@ -84,6 +116,10 @@ def test_demo_prints_the_users_serves_bubbles_and_stops_everything_on_ctrl_c(tra
         bob.wait_ready("bob", "snds-cardio-notebook")
         assert bob.get("/user/bob/snds-cardio-notebook/lab").status_code == 200
         assert count_in_notebook(bob, "bob", "snds-cardio-notebook", "snds_ir_ben_r") == 200
+
+        oscar = HubClient(shell)
+        assert oscar.login("oscar", passwords["oscar"]).url.endswith("/hub/home")
+        export_a_table_through_the_airlock(alice, oscar)
     finally:
         demo.send_signal(signal.SIGINT)
         returncode = demo.wait(60)

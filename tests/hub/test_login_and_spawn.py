@@ -46,10 +46,12 @@ def test_member_starts_a_bubble_and_reaches_jupyterlab(alice: HubClient, alice_b
 
 def test_bubble_works_in_the_project_workspace(hub: HubProcess, alice: HubClient, alice_bubble: str) -> None:
     contents = alice.get(f"/user/alice/{alice_bubble}/api/contents").json()
-    assert [item["name"] for item in contents["content"]] == ["shared"]
+    assert sorted(item["name"] for item in contents["content"]) == ["outbox", "shared"]
     work = hub.state_dir / "projects" / "psy-cohort" / "work" / "alice"
     info = os.stat(work)
     assert stat.S_IMODE(info.st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(work / "outbox").st_mode) == 0o700
+    assert os.stat(work / "outbox").st_uid == info.st_uid
     assert stat.S_IMODE(os.stat(hub.state_dir / "projects" / "psy-cohort" / "shared").st_mode) == 0o2770
     if os.geteuid() == 0:
         import pwd
