@@ -31,13 +31,19 @@ from typing import Any
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    NamespaceAlreadyExistsError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
 from pyiceberg.expressions import In
 from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table, Transaction
+from sqlalchemy.exc import IntegrityError
 
 from .loads import FILE_COLUMN
 
@@ -88,12 +94,26 @@ def _begin(
     """A transaction on the table, creating it in the same commit when it does not exist yet."""
     table = load_or_none(catalog, identifier)
     if table is None:
-        catalog.create_namespace_if_not_exists(identifier[0])
+        _ensure_namespace(catalog, identifier[0])
         return catalog.create_table_transaction(identifier, schema=arrow_schema, properties=dict(properties)), True
     check_key_id(table, properties[KEY_ID_PROPERTY])
     transaction = table.transaction()
     _widen_schema(transaction, arrow_schema)
     return transaction, False
+
+
+def _ensure_namespace(catalog: Catalog, namespace: str) -> None:
+    """Create ``namespace`` unless it exists, also when another ingest creates it at the same moment.
+
+    pyiceberg's ``create_namespace_if_not_exists`` checks, then inserts: two
+    runs may both see no namespace, and the second insert then breaks the
+    catalog's unique key (or raises ``NamespaceAlreadyExistsError``).
+    """
+    try:
+        catalog.create_namespace_if_not_exists(namespace)
+    except (NamespaceAlreadyExistsError, IntegrityError):
+        if not catalog.namespace_exists(namespace):
+            raise
 
 
 def _widen_schema(transaction: Transaction, arrow_schema: pa.Schema) -> None:

@@ -10,9 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from pyiceberg.exceptions import NamespaceAlreadyExistsError
+from sqlalchemy.exc import IntegrityError
 from warehouse_helpers import KEY_SECRET, run_ingest, write_policy
 
 from bulle.warehouse.catalog import open_catalog
+from bulle.warehouse.commit import _ensure_namespace
 from bulle.warehouse.config import Warehouse
 from bulle.warehouse.history import table_history
 
@@ -92,3 +95,18 @@ def test_two_concurrent_ingests_into_one_table_lose_no_commit(tmp_path: Path, se
     assert rows(settings) == [1, 2, 3]
     history = table_history(open_catalog(settings).load_table("shared.events"))
     assert sorted(h.source for h in history if h.operation == "append") == ["north", "south"]
+
+
+def test_a_namespace_another_ingest_creates_meanwhile_is_used(settings: Warehouse) -> None:
+    ours, theirs = open_catalog(settings), open_catalog(settings)
+
+    def check_then_insert_with_the_other_run_in_between(namespace: str, properties: object = None) -> None:
+        assert not ours.namespace_exists(namespace)  # our check passes...
+        theirs.create_namespace(namespace)  # ...the other run inserts first...
+        ours.create_namespace(namespace)  # ...and our insert meets its row
+
+    with pytest.raises((NamespaceAlreadyExistsError, IntegrityError)):
+        check_then_insert_with_the_other_run_in_between("neighbour")  # the race, unguarded
+    ours.create_namespace_if_not_exists = check_then_insert_with_the_other_run_in_between  # type: ignore[method-assign]
+    _ensure_namespace(ours, "clinic")
+    assert ours.namespace_exists("clinic")
