@@ -47,22 +47,10 @@ def _event(type: str, request: ExportRequest, actor: str, now: dt.datetime, deta
     )
 
 
-def _file(f: RequestedFile) -> dict[str, Any]:
-    return {
-        "path": f.path,
-        "kind": f.kind.value,
-        "sha256": f.sha256,
-        "size": f.size,
-        "verdict": f.verdict.value,
-        "counts_path": f.counts_path,
-        "counts_sha256": f.counts_sha256,
-    }
-
-
 def requested(request: ExportRequest, parameters: Mapping[str, Any], now: dt.datetime) -> Event:
     details = {
         "justification": request.justification[:MAX_TEXT],
-        "files": [_file(f) for f in request.files],
+        "files": [f.pinned() for f in request.files],
         "parameters": dict(parameters),
         "data_version": request.data.get("version"),
         "snapshots": request.data.get("snapshots"),

@@ -77,6 +77,18 @@ class RequestedFile:
     counts_path: str | None = None
     counts_sha256: str | None = None
 
+    def pinned(self) -> dict[str, Any]:
+        """What was pinned at request time, as plain values (for the audit record, the store and the API)."""
+        return {
+            "path": self.path,
+            "kind": self.kind.value,
+            "sha256": self.sha256,
+            "size": self.size,
+            "verdict": self.verdict.value,
+            "counts_path": self.counts_path,
+            "counts_sha256": self.counts_sha256,
+        }
+
 
 @dataclass(frozen=True)
 class Decision:

@@ -125,15 +125,9 @@ def insert_request(conn: Connection, tables: Tables, request: ExportRequest) -> 
         [
             {
                 "request_id": request.id,
-                "path": f.path,
                 "position": position,
-                "kind": f.kind.value,
-                "sha256": f.sha256,
-                "size": f.size,
-                "verdict": f.verdict.value,
+                **f.pinned(),
                 "report": json.dumps(dict(f.report), sort_keys=True),
-                "counts_path": f.counts_path,
-                "counts_sha256": f.counts_sha256,
             }
             for position, f in enumerate(request.files)
         ],

@@ -59,16 +59,10 @@ def decision_json(decision: Decision) -> dict[str, Any]:
 
 def _file(request: ExportRequest, requested: RequestedFile) -> dict[str, Any]:
     return {
-        "path": requested.path,
-        "kind": requested.kind.value,
-        "sha256": requested.sha256,
-        "size": requested.size,
-        "verdict": requested.verdict.value,
+        **requested.pinned(),
         "outcome": file_outcome(requested, request.decisions).value,
         "approvals_needed": APPROVALS_NEEDED[requested.verdict],
         "approvals_missing": approvals_missing(requested, request.decisions),
-        "counts_path": requested.counts_path,
-        "counts_sha256": requested.counts_sha256,
         "report": dict(requested.report),
         "decisions": [decision_json(d) for d in request.decisions_on(requested.path)],
     }
