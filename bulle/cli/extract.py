@@ -12,7 +12,7 @@ from bulle.audit.store import AuditStoreError
 from bulle.policies import PolicyInvalid
 
 from .account import state_option
-from .options import policy_option
+from .options import echo_policy_errors, policy_option
 from .trail import db_option, tool_actor, tool_trail
 from .warehouse import EXIT_FAILED, EXIT_INVALID, _fail, _settings, config_option
 
@@ -73,8 +73,7 @@ def extract(
         _fail(f"the audit trail cannot be opened, so nothing was extracted: {exc}")
         return
     except PolicyInvalid as invalid:
-        for error in invalid.errors:
-            click.echo(f"{policy_dir / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        echo_policy_errors(policy_dir, invalid.errors)
         _fail("the policy has errors; nothing was extracted", EXIT_INVALID)
         return
     if not ok:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
+
+from bulle.policies import PolicyError
 
 
 def policy_option(what: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -19,3 +21,9 @@ def policy_option(what: str = "") -> Callable[[Callable[..., Any]], Callable[...
         required=True,
         help=f"Policy folder{f' {what}' if what else ''} (env BULLE_POLICY_DIR).",
     )
+
+
+def echo_policy_errors(directory: Path, errors: Iterable[PolicyError]) -> None:
+    """Print each error on standard error as ``<directory>/<file>:<line>: <key>: <message>``."""
+    for error in errors:
+        click.echo(f"{directory / error.file}:{error.line}: {error.key}: {error.message}", err=True)

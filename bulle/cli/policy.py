@@ -16,6 +16,8 @@ from bulle.policies.trino import compile_trino_rules, compile_trino_views, rules
 from bulle.policies.views import GrantsNotCompilable
 from bulle.trino.verify import verify_rules
 
+from .options import echo_policy_errors
+
 EXIT_INVALID = 2
 
 
@@ -34,8 +36,7 @@ def validate(directory: Path) -> None:
     try:
         loaded = load_policy(directory)
     except PolicyInvalid as invalid:
-        for error in invalid.errors:
-            click.echo(f"{directory / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        echo_policy_errors(directory, invalid.errors)
         count = len(invalid.errors)
         click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was applied.", err=True)
         raise SystemExit(EXIT_INVALID) from None
@@ -93,8 +94,7 @@ def _load_or_exit(directory: Path) -> Policy:
     try:
         return load_policy(directory)
     except PolicyInvalid as invalid:
-        for error in invalid.errors:
-            click.echo(f"{directory / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        echo_policy_errors(directory, invalid.errors)
         raise SystemExit(EXIT_INVALID) from None
 
 

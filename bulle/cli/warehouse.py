@@ -17,7 +17,7 @@ from bulle.audit import AuditTrail
 from bulle.policies import PolicyInvalid
 
 from .account import state_option
-from .options import policy_option
+from .options import echo_policy_errors, policy_option
 from .trail import db_option, tool_actor, tool_trail
 
 EXIT_FAILED = 1
@@ -99,10 +99,8 @@ def _ingest(
         with progress:
             report = run_ingest(settings, policy_dir, source, dry_run=dry_run, progress=progress)
     except PolicyInvalid as invalid:
-        errors = [f"{error.file}:{error.line}: {error.key}: {error.message}" for error in invalid.errors]
-        refused(errors)
-        for line in errors:
-            click.echo(f"{policy_dir}/{line}", err=True)
+        refused([str(error) for error in invalid.errors])
+        echo_policy_errors(policy_dir, invalid.errors)
         _fail("the policy has errors; nothing was loaded", EXIT_INVALID)
         return
     except (SourceNotFound, KeyProblem) as exc:
@@ -181,8 +179,7 @@ def shapes_command(policy_dir: Path, state_dir: Path, configs: tuple[Path, ...],
     try:
         loaded = load_policy(policy_dir)
     except PolicyInvalid as invalid:
-        for error in invalid.errors:
-            click.echo(f"{policy_dir / error.file}:{error.line}: {error.key}: {error.message}", err=True)
+        echo_policy_errors(policy_dir, invalid.errors)
         _fail("the policy has errors", EXIT_INVALID)
         return
     names = tables or tuple(g.table for p in loaded.projects.values() for g in p.grants)
